@@ -1,0 +1,210 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { NpsError } from '../errors.js';
+
+/**
+ * The one place that reads `process.env`. Every setting has its env var name, a doc line, the
+ * format it expects and a default where one is safe; `loadConfig` validates all of them at once
+ * and reports every bad key in a single error.
+ */
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+interface Setting<T> {
+  readonly env: string;
+  readonly doc: string;
+  /** Human-readable expected format, used in error messages and the README table. */
+  readonly format: string;
+  /** Default when the variable is unset; `undefined` means the setting is optional. */
+  readonly fallback?: (env: Env) => string;
+  readonly parse: (raw: string) => T;
+}
+
+function string(format = 'text'): Pick<Setting<string>, 'format' | 'parse'> {
+  return {
+    format,
+    parse: (raw) => {
+      if (raw.trim() === '') throw new Error('must not be empty');
+      return raw.trim();
+    },
+  };
+}
+
+function url(protocols: readonly string[]): Pick<Setting<string>, 'format' | 'parse'> {
+  const format = protocols.map((p) => `${p}//host:port`).join(' or ');
+  return {
+    format,
+    parse: (raw) => {
+      let parsed: URL;
+      try {
+        parsed = new URL(raw.trim());
+      } catch (cause) {
+        throw new Error(`is not a URL`, { cause });
+      }
+      if (!protocols.includes(parsed.protocol)) {
+        throw new Error(`has protocol ${parsed.protocol}, expected ${protocols.join(' or ')}`);
+      }
+      return raw.trim().replace(/\/+$/, '');
+    },
+  };
+}
+
+function hostPortList(): Pick<Setting<readonly string[]>, 'format' | 'parse'> {
+  return {
+    format: 'comma-separated host:port list',
+    parse: (raw) => {
+      const brokers = raw
+        .split(',')
+        .map((b) => b.trim())
+        .filter((b) => b !== '');
+      if (brokers.length === 0) throw new Error('lists no broker');
+      for (const broker of brokers) {
+        if (!/^[^\s:/]+:\d{1,5}$/.test(broker)) throw new Error(`has "${broker}", not host:port`);
+      }
+      return brokers;
+    },
+  };
+}
+
+function port(): Pick<Setting<number>, 'format' | 'parse'> {
+  return {
+    format: 'TCP port 1-65535',
+    parse: (raw) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error('is not a port number');
+      return n;
+    },
+  };
+}
+
+function userDir(xdgVar: string, fallback: string): (env: Env) => string {
+  return (env) => join(env[xdgVar] ?? join(env.HOME ?? homedir(), fallback), 'nps-pipeline');
+}
+
+/**
+ * Fixed, non-default loopback ports of the local stack (and of deploy/docker-compose.yml), so it
+ * never collides with a Kafka, registry or Redis the user already runs on the usual ports.
+ */
+export const LOCAL_PORTS = {
+  kafka: 19092,
+  kafkaController: 19093,
+  schemaRegistry: 18081,
+  redis: 16379,
+  clickhouseHttp: 18123,
+} as const;
+
+export const settings = {
+  kafkaBrokers: {
+    env: 'KAFKA_BROKERS',
+    doc: 'Kafka bootstrap brokers. Unset: the local stack (or docker compose) broker.',
+    ...hostPortList(),
+  },
+  schemaRegistryUrl: {
+    env: 'SCHEMA_REGISTRY_URL',
+    doc: 'Confluent-compatible schema registry base URL (for Apicurio: .../apis/ccompat/v7).',
+    ...url(['http:', 'https:']),
+  },
+  redisUrl: {
+    env: 'REDIS_URL',
+    doc: 'Redis URL for live windows.',
+    ...url(['redis:', 'rediss:']),
+  },
+  clickhouseUrl: {
+    env: 'CLICKHOUSE_URL',
+    doc: 'ClickHouse server HTTP URL. Unset: the embedded engine (chdb) in CLICKHOUSE_PATH.',
+    ...url(['http:', 'https:']),
+  },
+  clickhouseUser: {
+    env: 'CLICKHOUSE_USER',
+    doc: 'ClickHouse user, with CLICKHOUSE_URL.',
+    ...string(),
+    fallback: () => 'default',
+  },
+  clickhousePassword: {
+    env: 'CLICKHOUSE_PASSWORD',
+    doc: 'ClickHouse password, with CLICKHOUSE_URL. Never logged.',
+    format: 'text',
+    parse: (raw: string) => raw,
+    fallback: () => '',
+  },
+  clickhousePath: {
+    env: 'CLICKHOUSE_PATH',
+    doc: 'Data folder of the embedded ClickHouse engine; one process at a time may own it.',
+    ...string('folder path'),
+    fallback: (env: Env) => join(userDir('XDG_DATA_HOME', '.local/share')(env), 'clickhouse'),
+  },
+  stackDir: {
+    env: 'NPS_STACK_DIR',
+    doc: 'Where the local stack keeps its data, pid files and logs.',
+    ...string('folder path'),
+    fallback: (env: Env) => join(userDir('XDG_STATE_HOME', '.local/state')(env), 'stack'),
+  },
+  cacheDir: {
+    env: 'NPS_CACHE_DIR',
+    doc: 'Where the local stack caches its downloads (Kafka jars, Apicurio), outside the clone.',
+    ...string('folder path'),
+    fallback: userDir('XDG_CACHE_HOME', '.cache'),
+  },
+  apicurioJavaHome: {
+    env: 'APICURIO_JAVA_HOME',
+    doc: 'JDK for the local schema registry. Unset: the newest JDK found (Apicurio 3.3 needs 21+).',
+    ...string('JDK folder'),
+  },
+  kafkaJavaHome: {
+    env: 'KAFKA_JAVA_HOME',
+    doc: 'JDK for the local Kafka broker (17+). Unset: java on PATH.',
+    ...string('JDK folder'),
+  },
+  stackKafkaPort: {
+    env: 'NPS_STACK_KAFKA_PORT',
+    doc: 'Local stack: Kafka broker port (the controller takes the next one).',
+    ...port(),
+    fallback: () => String(LOCAL_PORTS.kafka),
+  },
+  stackRegistryPort: {
+    env: 'NPS_STACK_REGISTRY_PORT',
+    doc: 'Local stack: schema registry port.',
+    ...port(),
+    fallback: () => String(LOCAL_PORTS.schemaRegistry),
+  },
+  stackRedisPort: {
+    env: 'NPS_STACK_REDIS_PORT',
+    doc: 'Local stack: Redis port.',
+    ...port(),
+    fallback: () => String(LOCAL_PORTS.redis),
+  },
+} as const satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+type Parsed<S> = S extends { parse: (raw: string) => infer T } ? T : never;
+type HasFallback<S> = S extends { fallback: unknown } ? true : false;
+
+export type Config = {
+  readonly [K in keyof Settings]: HasFallback<Settings[K]> extends true
+    ? Parsed<Settings[K]>
+    : Parsed<Settings[K]> | undefined;
+};
+
+/** Reads and validates every setting; throws one ConfigError naming each bad key. */
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const [key, setting] of Object.entries(settings) as [string, Setting<unknown>][]) {
+    const given = env[setting.env];
+    const raw = given !== undefined && given !== '' ? given : setting.fallback?.(env);
+    if (raw === undefined) {
+      out[key] = undefined;
+      continue;
+    }
+    try {
+      out[key] = setting.parse(raw);
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      problems.push(`${setting.env} ${why} (expected ${setting.format})`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new NpsError('CONFIG_INVALID', `Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return out as Config;
+}
