@@ -64,12 +64,15 @@ export function registryService(ctx: StackContext): LocalService {
       const partial = `${dist}.partial`;
       rmSync(partial, { recursive: true, force: true });
       mkdirSync(partial, { recursive: true });
-      await maven([
-        'dependency:copy',
-        `-Dartifact=io.apicurio:apicurio-registry-app:${release.version}:tar.gz:all`,
-        `-DoutputDirectory=${partial}`,
-      ]);
       const archive = join(partial, `apicurio-registry-app-${release.version}-all.tar.gz`);
+      // The 2.8 plugin's get, without transitives: 3.0.9's parent pom is not on Central, and the
+      // newer plugin's get and copy insist on reading it although the distribution is there.
+      await maven([
+        'org.apache.maven.plugins:maven-dependency-plugin:2.8:get',
+        `-Dartifact=io.apicurio:apicurio-registry-app:${release.version}:tar.gz:all`,
+        '-Dtransitive=false',
+        `-Ddest=${archive}`,
+      ]);
       await execFileAsync('tar', ['-xzf', archive, '-C', partial]);
       rmSync(archive);
       renameSync(partial, dist);

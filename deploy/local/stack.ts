@@ -162,9 +162,15 @@ export interface ServiceStatus {
   readonly logFile: string;
 }
 
-export async function status(config: Config = loadConfig()): Promise<ServiceStatus[]> {
+export async function status(
+  config: Config = loadConfig(),
+  only: readonly ServiceName[] = ['kafkaBrokers', 'schemaRegistryUrl', 'redisUrl'],
+): Promise<ServiceStatus[]> {
+  const services = localServices(config);
+  const wanted = only.filter((s): s is LocalServiceName => s !== 'clickhouse');
   return Promise.all(
-    Object.values(localServices(config)).map(async (service) => {
+    wanted.map(async (name) => {
+      const service = services[name];
       const pid = runningPid(service.daemon);
       return {
         name: service.daemon.name,
@@ -227,8 +233,10 @@ async function main(command: string | undefined): Promise<void> {
           ? `Started ${started.join(', ')} in ${took}s.`
           : `Already up (checked in ${took}s).`,
       );
-      if (Object.values(endpoints.sources).includes('local'))
-        console.log(`\n${table(await status(config))}`);
+      const local = Object.entries(endpoints.sources).flatMap(([service, source]) =>
+        source === 'local' ? [service as ServiceName] : [],
+      );
+      if (local.length > 0) console.log(`\n${table(await status(config, local))}`);
       console.log(`\nEnvironment for the app and tests:\n${envLines(endpoints).join('\n')}`);
       return;
     }

@@ -82,7 +82,7 @@ export async function pickJdk(
   return jdk;
 }
 
-/** The pom that pins the Kafka broker's jars and the Maven plugin versions the stack uses. */
+/** The pom that pins what the local stack fetches from Maven Central. */
 export const STACK_POM = fileURLToPath(new URL('./pom.xml', import.meta.url));
 
 /**
@@ -102,12 +102,21 @@ export async function maven(args: readonly string[]): Promise<void> {
         'Maven (mvn) is not on PATH; the local stack fetches Kafka and Apicurio with it (Debian: apt-get install maven).',
       );
     }
-    const output = `${e.stdout ?? ''}${e.stderr ?? ''}`.trim().split('\n').slice(-15).join('\n');
+    const output = stripAnsi(`${e.stdout ?? ''}${e.stderr ?? ''}`)
+      .trim()
+      .split('\n')
+      .slice(-15)
+      .join('\n');
     throw new NpsError('SERVICE_START_FAILED', `mvn ${args.join(' ')} failed:\n${output}`, {
       cause: error,
       retriable: true,
     });
   }
+}
+
+function stripAnsi(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/\u001b\[[0-9;]*m/g, '');
 }
 
 export async function commandExists(command: string): Promise<boolean> {
