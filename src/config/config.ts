@@ -77,6 +77,37 @@ function port(): Pick<Setting<number>, 'format' | 'parse'> {
   };
 }
 
+function integer(min: number, max: number): Pick<Setting<number>, 'format' | 'parse'> {
+  return {
+    format: `integer ${min}-${max}`,
+    parse: (raw) => {
+      const n = Number(raw);
+      if (!Number.isInteger(n) || n < min || n > max) throw new Error('is out of range');
+      return n;
+    },
+  };
+}
+
+function identifier(): Pick<Setting<string>, 'format' | 'parse'> {
+  return {
+    format: 'identifier [A-Za-z_][A-Za-z0-9_]*',
+    parse: (raw) => {
+      if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(raw)) throw new Error('is not an identifier');
+      return raw;
+    },
+  };
+}
+
+function topicName(): Pick<Setting<string>, 'format' | 'parse'> {
+  return {
+    format: 'Kafka topic name [A-Za-z0-9._-]{1,200}',
+    parse: (raw) => {
+      if (!/^[A-Za-z0-9._-]{1,200}$/.test(raw)) throw new Error('is not a topic name');
+      return raw;
+    },
+  };
+}
+
 function userDir(xdgVar: string, fallback: string): (env: Env) => string {
   return (env) => join(env[xdgVar] ?? join(env.HOME ?? homedir(), fallback), 'nps-pipeline');
 }
@@ -173,7 +204,94 @@ export const settings = {
     ...port(),
     fallback: () => String(LOCAL_PORTS.redis),
   },
+  clickhouseDatabase: {
+    env: 'CLICKHOUSE_DATABASE',
+    doc: 'ClickHouse database of the history tables.',
+    ...identifier(),
+    fallback: () => 'nps',
+  },
+  topic: {
+    env: 'NPS_TOPIC',
+    doc: 'Kafka topic of normalized responses (Avro, subject <topic>-value).',
+    ...topicName(),
+    fallback: () => 'nps.responses.v1',
+  },
+  deadLetterTopic: {
+    env: 'NPS_DLQ_TOPIC',
+    doc: 'Dead-letter topic for records that cannot be decoded or fail validation.',
+    ...topicName(),
+    fallback: () => 'nps.responses.v1.dlq',
+  },
+  topicPartitions: {
+    env: 'NPS_TOPIC_PARTITIONS',
+    doc: 'Partitions of the responses topic when it is created (the processor scales to this).',
+    ...integer(1, 1000),
+    fallback: () => '6',
+  },
+  consumerGroup: {
+    env: 'NPS_CONSUMER_GROUP',
+    doc: 'Kafka consumer group of the stream processors.',
+    ...string('group id'),
+    fallback: () => 'nps-processor',
+  },
+  redisPrefix: {
+    env: 'NPS_REDIS_PREFIX',
+    doc: 'Prefix of every Redis key the pipeline writes.',
+    ...string('key prefix'),
+    fallback: () => 'nps:',
+  },
+  dedupeDays: {
+    env: 'NPS_DEDUPE_DAYS',
+    doc: 'How long a responseId is remembered to count a repeat of it once (longer than 30 d).',
+    ...integer(31, 3650),
+    fallback: () => '35',
+  },
+  port: {
+    env: 'PORT',
+    doc: 'HTTP port of the API and ingest endpoints.',
+    ...port(),
+    fallback: () => '8080',
+  },
+  publicBaseUrl: {
+    env: 'PUBLIC_BASE_URL',
+    doc: 'Public URL of this service, for links and webhook signatures.',
+    ...url(['http:', 'https:']),
+    fallback: (env: Env) => `http://127.0.0.1:${env.PORT ?? '8080'}`,
+  },
+  apiKeys: {
+    env: 'NPS_API_KEYS',
+    doc: 'API keys as a comma list of key:scope (scope ingest or read); Authorization: Bearer <key>.',
+    format: 'comma list of key:scope, scope ingest or read',
+    parse: (raw: string) => parseApiKeys(raw),
+    fallback: () => '',
+  },
+  pseudonymKey: {
+    env: 'NPS_PSEUDONYM_KEY',
+    doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',
+    ...string('secret, 16+ characters'),
+  },
 } as const satisfies Record<string, Setting<unknown>>;
+
+export const SCOPES = ['ingest', 'read'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+function parseApiKeys(raw: string): ReadonlyMap<string, ReadonlySet<Scope>> {
+  const keys = new Map<string, Set<Scope>>();
+  for (const entry of raw
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '')) {
+    const at = entry.lastIndexOf(':');
+    const key = entry.slice(0, at);
+    const scope = entry.slice(at + 1);
+    if (at <= 0 || !(SCOPES as readonly string[]).includes(scope)) {
+      throw new Error(`has an entry that is not key:scope with scope ${SCOPES.join(' or ')}`);
+    }
+    if (key.length < 16) throw new Error('has a key shorter than 16 characters');
+    keys.set(key, (keys.get(key) ?? new Set<Scope>()).add(scope as Scope));
+  }
+  return keys;
+}
 
 type Settings = typeof settings;
 type Parsed<S> = S extends { parse: (raw: string) => infer T } ? T : never;

@@ -61,6 +61,14 @@ export async function redis(): Promise<{ client: Redis; prefix: string }> {
   return { client, prefix };
 }
 
+/** The worker's ClickHouse target: its own embedded folder, or the shared server. */
+export function clickhouseTarget(): ClickHouseTarget {
+  const resolved = endpoints().clickhouse;
+  return resolved.kind === 'server'
+    ? resolved
+    : { kind: 'embedded', path: join(inject('clickhouseRoot'), `worker-${process.pid}`) };
+}
+
 let clickhouseClient: ClickHouseClient | undefined;
 
 /**
@@ -69,12 +77,7 @@ let clickhouseClient: ClickHouseClient | undefined;
  */
 export function clickhouse(): ClickHouseClient {
   if (clickhouseClient) return clickhouseClient;
-  const resolved = endpoints().clickhouse;
-  const target: ClickHouseTarget =
-    resolved.kind === 'server'
-      ? resolved
-      : { kind: 'embedded', path: join(inject('clickhouseRoot'), `worker-${process.pid}`) };
-  clickhouseClient = createClickHouse(target);
+  clickhouseClient = createClickHouse(clickhouseTarget());
   return clickhouseClient;
 }
 

@@ -1,0 +1,308 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import express from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Scope } from '../config/config.js';
+import { summarize } from '../domain/nps.js';
+import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../domain/response.js';
+import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
+import { isWindowName } from '../domain/windows.js';
+import type { WindowName } from '../domain/windows.js';
+import { NpsError } from '../errors.js';
+import type { Publisher } from '../ingest/publisher.js';
+import type { History, Interval } from '../storage/history.js';
+import { INTERVALS } from '../storage/history.js';
+import type { LiveWindows } from '../storage/live-windows.js';
+import type { Metrics } from './metrics.js';
+import { HttpProblem, invalid, sendProblem } from './problem.js';
+
+export const MAX_BATCH = 1000;
+const MAX_HISTORY_BUCKETS = 5000;
+
+export interface AppDeps {
+  readonly apiKeys: ReadonlyMap<string, ReadonlySet<Scope>>;
+  readonly metrics: Metrics;
+  /** Present in processes with the ingest role. */
+  readonly publisher?: Publisher;
+  /** Present in processes with the api role. */
+  readonly live?: LiveWindows;
+  readonly history?: History;
+  /** Names the dependencies that do not answer; empty when ready. */
+  readonly readiness: () => Promise<string[]>;
+  readonly now?: () => number;
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/** Bearer-key check in constant time over every configured key. */
+function authorizer(apiKeys: AppDeps['apiKeys']) {
+  const keys = [...apiKeys].map(([key, scopes]) => ({ hash: digest(key), scopes }));
+  return (scope: Scope): RequestHandler =>
+    (req, _res, next) => {
+      const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
+      if (!match?.[1]) {
+        next(
+          new HttpProblem(
+            401,
+            'Unauthorized',
+            'Send an API key as Authorization: Bearer <key>',
+            {},
+            {
+              'WWW-Authenticate': 'Bearer',
+            },
+          ),
+        );
+        return;
+      }
+      const given = digest(match[1]);
+      let scopes: ReadonlySet<Scope> | undefined;
+      for (const key of keys) {
+        if (timingSafeEqual(key.hash, given)) scopes = key.scopes;
+      }
+      if (!scopes)
+        next(
+          new HttpProblem(
+            401,
+            'Unauthorized',
+            'Unknown API key',
+            {},
+            { 'WWW-Authenticate': 'Bearer' },
+          ),
+        );
+      else if (!scopes.has(scope))
+        next(new HttpProblem(403, 'Forbidden', `This key lacks the ${scope} scope`));
+      else next();
+    };
+}
+
+function one(req: Request, name: string): string | undefined {
+  const value = req.query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw invalid([{ field: name, message: 'must be given once' }]);
+  return value;
+}
+
+function surveyParam(req: Request): string {
+  const surveyId = one(req, 'surveyId');
+  if (surveyId === undefined || !SURVEY_ID.test(surveyId)) {
+    throw invalid([{ field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }]);
+  }
+  return surveyId;
+}
+
+function channelParam(req: Request): Channel | null {
+  const channel = one(req, 'channel');
+  if (channel === undefined) return null;
+  if (!(CHANNELS as readonly string[]).includes(channel)) {
+    throw invalid([{ field: 'channel', message: `must be one of ${CHANNELS.join(', ')}` }]);
+  }
+  return channel as Channel;
+}
+
+function toResponse(input: ResponseInput, receivedAt: number): NpsResponse {
+  return {
+    responseId: input.responseId ?? randomUUID(),
+    surveyId: input.surveyId,
+    channel: input.channel,
+    score: input.score,
+    comment: input.comment,
+    locale: input.locale,
+    respondentId: input.respondentId,
+    segment: input.segment,
+    respondedAt: input.respondedAt ?? receivedAt,
+    receivedAt,
+    providerMessageId: null,
+  };
+}
+
+export function createApp(deps: AppDeps): express.Express {
+  const now = deps.now ?? Date.now;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  const requireScope = authorizer(deps.apiKeys);
+  const json = express.json({ limit: '1mb', strict: false, type: () => true });
+  const requireJson: RequestHandler = (req, _res, next) => {
+    if (!req.is('application/json')) {
+      next(new HttpProblem(415, 'Unsupported Media Type', 'Send the body as application/json'));
+    } else next();
+  };
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const down = await deps.readiness();
+    if (down.length === 0) res.json({ status: 'ready' });
+    else {
+      res.setHeader('Retry-After', '5');
+      sendProblem(
+        res,
+        new HttpProblem(503, 'Not ready', `unreachable: ${down.join(', ')}`, { unreachable: down }),
+        '/readyz',
+      );
+    }
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+
+  const { publisher } = deps;
+  if (publisher) {
+    app.post('/v1/responses', requireScope('ingest'), requireJson, json, async (req, res) => {
+      const body: unknown = req.body;
+      const batch = Array.isArray(body);
+      const items: unknown[] = batch ? body : [body];
+      if (items.length === 0 || items.length > MAX_BATCH) {
+        throw invalid([{ field: '(body)', message: `must hold 1 to ${MAX_BATCH} responses` }]);
+      }
+      const at = now();
+      const problems: FieldProblem[] = [];
+      const responses: NpsResponse[] = [];
+      items.forEach((item, index) => {
+        const checked = validateResponseInput(item, at, batch ? `[${index}]` : '');
+        if (checked.ok) responses.push(toResponse(checked.value, at));
+        else problems.push(...checked.problems);
+      });
+      if (problems.length > 0) {
+        deps.metrics.ingested.inc({ channel: 'api', outcome: 'rejected' });
+        throw invalid(problems);
+      }
+      await publisher.publish(responses);
+      for (const r of responses)
+        deps.metrics.ingested.inc({ channel: r.channel, outcome: 'accepted' });
+      res
+        .status(202)
+        .json({ accepted: responses.length, responseIds: responses.map((r) => r.responseId) });
+    });
+  }
+
+  const { live, history } = deps;
+  if (live) {
+    app.get('/v1/nps/live', requireScope('read'), async (req, res) => {
+      const surveyId = surveyParam(req);
+      const channel = channelParam(req);
+      const windowName = one(req, 'window') ?? '24h';
+      if (!isWindowName(windowName)) {
+        throw invalid([{ field: 'window', message: 'must be one of 15m, 1h, 24h, 7d, 30d' }]);
+      }
+      res.json(await liveBody(live, surveyId, channel, windowName, now()));
+    });
+  }
+
+  if (history) {
+    app.get('/v1/nps/history', requireScope('read'), async (req, res) => {
+      const surveyId = surveyParam(req);
+      const problems: FieldProblem[] = [];
+      const fromRaw = one(req, 'from');
+      const toRaw = one(req, 'to');
+      const from = fromRaw === undefined ? null : parseIsoInstant(fromRaw);
+      const to = toRaw === undefined ? now() : parseIsoInstant(toRaw);
+      if (from === null)
+        problems.push({ field: 'from', message: 'must be an ISO-8601 date-time with a time zone' });
+      if (to === null)
+        problems.push({ field: 'to', message: 'must be an ISO-8601 date-time with a time zone' });
+      const interval = one(req, 'interval') ?? 'day';
+      if (!(INTERVALS as readonly string[]).includes(interval)) {
+        problems.push({ field: 'interval', message: `must be one of ${INTERVALS.join(', ')}` });
+      }
+      const groupBy = one(req, 'groupBy');
+      if (groupBy !== undefined && groupBy !== 'channel') {
+        problems.push({ field: 'groupBy', message: 'must be channel' });
+      }
+      if (from !== null && to !== null && from >= to)
+        problems.push({ field: 'from', message: 'must be before to' });
+      if (
+        from !== null &&
+        to !== null &&
+        interval === 'hour' &&
+        (to - from) / 3_600_000 > MAX_HISTORY_BUCKETS
+      ) {
+        problems.push({
+          field: 'from',
+          message: `hourly history spans at most ${MAX_HISTORY_BUCKETS} hours`,
+        });
+      }
+      if (problems.length > 0 || from === null || to === null) throw invalid(problems);
+      const series = await history.series({
+        surveyId,
+        from,
+        to,
+        interval: interval as Interval,
+        byChannel: groupBy === 'channel',
+      });
+      res.json({
+        surveyId,
+        interval,
+        from: new Date(from).toISOString(),
+        to: new Date(to).toISOString(),
+        series: series.map(({ start, channel, ...tally }) => ({
+          start: new Date(start).toISOString(),
+          ...(channel !== undefined && { channel }),
+          ...summarize(tally),
+        })),
+      });
+    });
+  }
+
+  app.use((req, _res, next) => {
+    next(new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.path}`));
+  });
+
+  // Express recognises an error handler by its four parameters.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    sendProblem(res, toProblem(error), req.path);
+  });
+  return app;
+}
+
+export async function liveBody(
+  live: LiveWindows,
+  surveyId: string,
+  channel: Channel | null,
+  window: WindowName,
+  nowMs: number,
+) {
+  const { from, to, ...tally } = await live.read(surveyId, channel, window, nowMs);
+  return {
+    surveyId,
+    channel,
+    window,
+    from: new Date(from).toISOString(),
+    to: new Date(to).toISOString(),
+    ...summarize(tally),
+  };
+}
+
+/** Converts anything thrown in a handler to a problem, once, here at the edge. */
+function toProblem(error: unknown): HttpProblem {
+  if (error instanceof HttpProblem) return error;
+  if (error instanceof NpsError && error.code === 'SERVICE_UNAVAILABLE') {
+    return new HttpProblem(
+      503,
+      'Service Unavailable',
+      `${error.message}; nothing was recorded, retry later`,
+      {},
+      {
+        'Retry-After': '5',
+      },
+    );
+  }
+  const e = error as { type?: string; status?: number };
+  if (e.type === 'entity.too.large')
+    return new HttpProblem(413, 'Content Too Large', 'The body is over 1 MB');
+  if (e.type === 'entity.parse.failed')
+    return new HttpProblem(400, 'Invalid JSON', 'The body is not valid JSON');
+  if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {
+    return new HttpProblem(415, 'Unsupported Media Type', 'Send UTF-8 JSON');
+  }
+  if (typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new HttpProblem(e.status, 'Bad Request', 'The request could not be read');
+  }
+  // Unknown failures: no internals (or personal data) in the answer.
+  return new HttpProblem(500, 'Internal Server Error', 'Something failed on our side');
+}

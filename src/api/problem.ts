@@ -1,0 +1,38 @@
+import type { Response } from 'express';
+import type { FieldProblem } from '../domain/response.js';
+
+/** An HTTP error that leaves as RFC 9457 application/problem+json. */
+export class HttpProblem extends Error {
+  override readonly name = 'HttpProblem';
+  constructor(
+    readonly status: number,
+    readonly title: string,
+    readonly detail?: string,
+    readonly extra: Readonly<Record<string, unknown>> = {},
+    readonly headers: Readonly<Record<string, string>> = {},
+  ) {
+    super(detail ?? title);
+  }
+}
+
+export function invalid(problems: readonly FieldProblem[]): HttpProblem {
+  const detail = problems.map((p) => `${p.field} ${p.message}`).join('; ');
+  return new HttpProblem(400, 'Invalid request', detail, { errors: problems });
+}
+
+export function sendProblem(res: Response, problem: HttpProblem, instance: string): void {
+  for (const [name, value] of Object.entries(problem.headers)) res.setHeader(name, value);
+  res
+    .status(problem.status)
+    .type('application/problem+json')
+    .send(
+      JSON.stringify({
+        type: 'about:blank',
+        title: problem.title,
+        status: problem.status,
+        ...(problem.detail !== undefined && { detail: problem.detail }),
+        instance,
+        ...problem.extra,
+      }),
+    );
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig } from '../config/config.js';
+import { composeEndpoints, localStackEndpoints, resolveEndpoints } from '../config/endpoints.js';
+import { NpsError } from '../errors.js';
+import { createClickHouse } from '../storage/clickhouse.js';
+import { migrate } from '../storage/migrations.js';
+import { ROLES, start } from '../start.js';
+import type { Role } from '../start.js';
+
+const USAGE = `usage:
+  nps start [--roles ingest,process,api] [--port N]
+  nps migrate`;
+
+/** Services come from env, else docker compose or the local stack (npm run services:up). */
+async function endpoints(config: ReturnType<typeof loadConfig>) {
+  return resolveEndpoints(config, {
+    docker: () => Promise.resolve(composeEndpoints()),
+    local: () => Promise.resolve(localStackEndpoints(config)),
+  });
+}
+
+function parseRoles(raw: string): Role[] {
+  const roles = raw.split(',').map((r) => r.trim());
+  const bad = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (bad.length > 0 || roles.length === 0) {
+    throw new NpsError(
+      'CONFIG_INVALID',
+      `--roles takes a comma list of ${ROLES.join(', ')}; got ${raw}`,
+    );
+  }
+  return roles as Role[];
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { roles: { type: 'string', default: ROLES.join(',') }, port: { type: 'string' } },
+  });
+  const config = loadConfig();
+  switch (positionals[0]) {
+    case 'migrate': {
+      const client = createClickHouse((await endpoints(config)).clickhouse);
+      const applied = await migrate(client, config.clickhouseDatabase);
+      console.log(applied.length > 0 ? `applied ${applied.join(', ')}` : 'nothing to apply');
+      await client.close();
+      return;
+    }
+    case 'start': {
+      const roles = parseRoles(values.roles);
+      const running = await start({
+        config,
+        endpoints: await endpoints(config),
+        roles,
+        ...(values.port !== undefined && { port: Number(values.port) }),
+      });
+      console.log(`nps ${roles.join(',')} listening on ${running.url}`);
+      const stop = (signal: string) => {
+        console.log(`${signal}: shutting down`);
+        const timer = setTimeout(() => {
+          console.error('shutdown took over 30s; exiting');
+          process.exit(1);
+        }, 30_000);
+        timer.unref();
+        void running.close().then(() => {
+          process.exitCode = 0;
+        });
+      };
+      process.once('SIGTERM', () => {
+        stop('SIGTERM');
+      });
+      process.once('SIGINT', () => {
+        stop('SIGINT');
+      });
+      return;
+    }
+    default:
+      console.error(USAGE);
+      process.exitCode = 2;
+  }
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exitCode = 1;
+});

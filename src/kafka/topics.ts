@@ -1,0 +1,25 @@
+import type { Admin } from 'kafkajs';
+
+export interface TopicSpec {
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  readonly partitions: number;
+}
+
+/** Creates the responses and dead-letter topics when missing; existing topics are left as they are. */
+export async function ensureTopics(admin: Admin, spec: TopicSpec): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = [
+    { topic: spec.topic, numPartitions: spec.partitions },
+    { topic: spec.deadLetterTopic, numPartitions: 1 },
+  ].filter((t) => !existing.has(t.topic));
+  if (missing.length === 0) return;
+  await admin.createTopics({
+    topics: missing.map((t) => ({
+      ...t,
+      // Responses are kept forever in ClickHouse; Kafka keeps two weeks for replays.
+      configEntries: [{ name: 'retention.ms', value: String(14 * 24 * 3600 * 1000) }],
+    })),
+    waitForLeaders: true,
+  });
+}

@@ -1,0 +1,198 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Redis } from 'ioredis';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { createApp } from './api/app.js';
+import { createMetrics } from './api/metrics.js';
+import type { Config } from './config/config.js';
+import type { Endpoints } from './config/endpoints.js';
+import { Publisher } from './ingest/publisher.js';
+import { ResponseCodec } from './kafka/response-codec.js';
+import { ensureTopics } from './kafka/topics.js';
+import { createClickHouse } from './storage/clickhouse.js';
+import { History } from './storage/history.js';
+import { LiveWindows } from './storage/live-windows.js';
+import { migrate } from './storage/migrations.js';
+import { createRedis } from './storage/redis.js';
+import { startProcessor } from './stream/processor.js';
+import type { ProcessorHandle } from './stream/processor.js';
+
+export const ROLES = ['ingest', 'process', 'api'] as const;
+export type Role = (typeof ROLES)[number];
+
+export interface StartOptions {
+  readonly config: Config;
+  readonly endpoints: Endpoints;
+  readonly roles: readonly Role[];
+  /** HTTP port; 0 picks a free one. Defaults to config.port. */
+  readonly port?: number;
+  readonly log?: (message: string) => void;
+}
+
+export interface Running {
+  /** Base URL of the HTTP server. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the roles asked for in this process and returns a handle whose close() shuts down in
+ * order: stop accepting HTTP, stop consuming, flush the producer, close ClickHouse, quit Redis.
+ */
+export async function start(options: StartOptions): Promise<Running> {
+  const { config, endpoints, roles } = options;
+  const log =
+    options.log ??
+    ((m: string) => {
+      console.log(m);
+    });
+  const has = (role: Role) => roles.includes(role);
+  const metrics = createMetrics();
+  const kafka = new Kafka({
+    clientId: `nps-${roles.join('-')}`,
+    brokers: [...endpoints.kafkaBrokers],
+    logLevel: logLevel.ERROR,
+    logCreator: () => (entry) => {
+      // kafkajs entries carry broker addresses and error texts, never message contents.
+      log(`kafkajs ${entry.namespace}: ${entry.log.message}`);
+    },
+  });
+  const codec = new ResponseCodec(endpoints.schemaRegistryUrl, config.topic);
+  const closers: { name: string; close: () => Promise<unknown> }[] = [];
+
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await ensureTopics(admin, {
+      topic: config.topic,
+      deadLetterTopic: config.deadLetterTopic,
+      partitions: config.topicPartitions,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+
+  let clickhouse: ClickHouseClient | undefined;
+  let history: History | undefined;
+  if (has('process') || has('api')) {
+    clickhouse = createClickHouse(endpoints.clickhouse);
+    const applied = await migrate(clickhouse, config.clickhouseDatabase);
+    if (applied.length > 0) log(`ClickHouse migrations applied: ${applied.join(', ')}`);
+    history = new History(clickhouse, config.clickhouseDatabase);
+  }
+
+  let publisher: Publisher | undefined;
+  if (has('ingest')) {
+    await codec.register();
+    publisher = new Publisher(kafka, codec, config.topic);
+    await publisher.connect();
+  }
+
+  const liveOptions = { prefix: config.redisPrefix, dedupeDays: config.dedupeDays };
+  let readRedis: Redis | undefined;
+  let live: LiveWindows | undefined;
+  if (has('api')) {
+    readRedis = createRedis(endpoints.redisUrl, 'producer');
+    await readRedis.connect();
+    live = new LiveWindows(readRedis, liveOptions);
+  }
+
+  let processor: ProcessorHandle | undefined;
+  let processRedis: Redis | undefined;
+  if (has('process') && history) {
+    processRedis = createRedis(endpoints.redisUrl, 'consumer');
+    await processRedis.connect();
+    processor = await startProcessor({
+      kafka,
+      codec,
+      live: new LiveWindows(processRedis, liveOptions),
+      history,
+      metrics,
+      topic: config.topic,
+      deadLetterTopic: config.deadLetterTopic,
+      groupId: config.consumerGroup,
+      log,
+    });
+  }
+
+  const app = createApp({
+    apiKeys: config.apiKeys,
+    metrics,
+    ...(publisher && { publisher }),
+    ...(live && { live }),
+    ...(history && { history }),
+    readiness: async () => {
+      const down: string[] = [];
+      const checks: [string, () => Promise<unknown>][] = [
+        [
+          'kafka',
+          async () => {
+            const a = kafka.admin();
+            await a.connect();
+            await a.disconnect();
+          },
+        ],
+      ];
+      const redis = readRedis ?? processRedis;
+      if (redis) checks.push(['redis', () => redis.ping()]);
+      if (clickhouse)
+        checks.push([
+          'clickhouse',
+          () => clickhouse.query({ query: 'SELECT 1' }).then((r) => r.text()),
+        ]);
+      await Promise.all(
+        checks.map(async ([name, check]) => {
+          try {
+            await Promise.race([
+              check(),
+              new Promise((_, reject) => setTimeout(reject, 2000, new Error('timeout'))),
+            ]);
+          } catch {
+            down.push(name);
+          }
+        }),
+      );
+      return down.sort();
+    },
+  });
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(options.port ?? config.port, () => {
+      resolve(s);
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  const { port } = server.address() as AddressInfo;
+
+  closers.push(
+    {
+      name: 'http',
+      close: () =>
+        new Promise((resolve) => {
+          server.close(resolve);
+          server.closeIdleConnections();
+        }),
+    },
+    { name: 'processor', close: async () => processor?.close() },
+    { name: 'producer', close: async () => publisher?.close() },
+    { name: 'clickhouse', close: async () => clickhouse?.close() },
+    { name: 'redis', close: async () => Promise.all([readRedis?.quit(), processRedis?.quit()]) },
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      (closing ??= (async () => {
+        for (const step of closers) {
+          try {
+            await step.close();
+          } catch (error) {
+            log(
+              `shutdown: ${step.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+            );
+          }
+        }
+      })()),
+  };
+}

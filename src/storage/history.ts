@@ -1,0 +1,126 @@
+import type { ClickHouseClient } from '@clickhouse/client';
+import { classify } from '../domain/classification.js';
+import type { Tally } from '../domain/nps.js';
+import type { Channel, NpsResponse } from '../domain/response.js';
+
+export const INTERVALS = ['hour', 'day', 'week', 'month'] as const;
+export type Interval = (typeof INTERVALS)[number];
+
+export interface HistoryRow extends Tally {
+  /** Bucket start, epoch ms UTC. */
+  readonly start: number;
+  readonly channel?: Channel;
+}
+
+export interface StoredResponse {
+  readonly response: NpsResponse;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+function isoUtc(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+// Week buckets start on Monday (ISO 8601), as in the Nordic calendar.
+const BUCKET_SQL: Record<Interval, { table: string; start: string; column: string }> = {
+  hour: { table: 'responses_hourly', column: 'hour', start: 'hour' },
+  day: { table: 'responses_daily', column: 'day', start: "toDateTime(day, 'UTC')" },
+  week: { table: 'responses_daily', column: 'day', start: "toDateTime(toMonday(day), 'UTC')" },
+  month: {
+    table: 'responses_daily',
+    column: 'day',
+    start: "toDateTime(toStartOfMonth(day), 'UTC')",
+  },
+};
+
+/** The full history of responses in ClickHouse and the rollups it is read from. */
+export class History {
+  readonly #client: ClickHouseClient;
+  readonly #database: string;
+
+  constructor(client: ClickHouseClient, database: string) {
+    this.#client = client;
+    this.#database = database;
+  }
+
+  /** Inserts rows in one block; safe to repeat (ReplacingMergeTree and uniqExact rollups). */
+  async insert(rows: readonly StoredResponse[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#client.insert({
+      table: `${this.#database}.responses`,
+      format: 'JSONEachRow',
+      values: rows.map(({ response: r, partition, offset }) => ({
+        response_id: r.responseId,
+        survey_id: r.surveyId,
+        channel: r.channel,
+        score: r.score,
+        category: classify(r.score),
+        comment: r.comment,
+        locale: r.locale,
+        respondent_id: r.respondentId,
+        segment: r.segment,
+        responded_at: isoUtc(r.respondedAt),
+        received_at: isoUtc(r.receivedAt),
+        provider_message_id: r.providerMessageId,
+        kafka_partition: partition,
+        kafka_offset: offset,
+      })),
+    });
+  }
+
+  /** Non-empty buckets of [from, to) in time order, from the hourly or daily rollup. */
+  async series(query: {
+    surveyId: string;
+    from: number;
+    to: number;
+    interval: Interval;
+    byChannel: boolean;
+  }): Promise<HistoryRow[]> {
+    const { table, start, column } = BUCKET_SQL[query.interval];
+    const channelSelect = query.byChannel ? ', channel' : '';
+    // Table and column names come from the fixed map above; every value is a query parameter.
+    const sql = `
+      SELECT toUnixTimestamp(${start}) * 1000 AS start${channelSelect},
+             uniqExactMerge(promoters) AS promoters,
+             uniqExactMerge(passives) AS passives,
+             uniqExactMerge(detractors) AS detractors
+      FROM {database:Identifier}.${table}
+      WHERE survey_id = {surveyId:String}
+        AND ${column} >= ${column === 'hour' ? 'toStartOfHour' : 'toDate'}(fromUnixTimestamp64Milli({from:Int64}, 'UTC'))
+        AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+      GROUP BY start${channelSelect}
+      HAVING promoters + passives + detractors > 0
+      ORDER BY start${channelSelect}`;
+    const result = await this.#client.query({
+      query: sql,
+      format: 'JSONEachRow',
+      query_params: {
+        database: this.#database,
+        surveyId: query.surveyId,
+        from: query.from,
+        to: query.to,
+      },
+    });
+    const rows = await result.json<Record<string, string | number>>();
+    return rows.map((row) => ({
+      start: Number(row.start),
+      ...(query.byChannel && { channel: row.channel as Channel }),
+      promoters: Number(row.promoters),
+      passives: Number(row.passives),
+      detractors: Number(row.detractors),
+    }));
+  }
+
+  /** Exact distinct-response counts straight from the raw table (for reconciliation). */
+  async countDistinct(surveyId: string): Promise<number> {
+    const result = await this.#client.query({
+      query:
+        'SELECT uniqExact(response_id) AS n FROM {database:Identifier}.responses WHERE survey_id = {surveyId:String}',
+      format: 'JSONEachRow',
+      query_params: { database: this.#database, surveyId },
+    });
+    const [row] = await result.json<{ n: string }>();
+    return Number(row?.n ?? 0);
+  }
+}

@@ -1,0 +1,291 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { ResponseCodec } from '../../src/kafka/response-codec.js';
+import { endpoints, kafka } from '../support/services.js';
+import {
+  INGEST_KEY,
+  READ_KEY,
+  api,
+  drained,
+  eventually,
+  startPipeline,
+  uniqueName,
+} from '../support/pipeline.js';
+
+type Live = {
+  responses: number;
+  promoters: number;
+  passives: number;
+  detractors: number;
+  nps: number | null;
+  marginOfError: number | null;
+};
+
+async function live(base: string, surveyId: string, query = ''): Promise<Live> {
+  const { status, body } = await api(base, `/v1/nps/live?surveyId=${surveyId}${query}`, {
+    key: READ_KEY,
+  });
+  expect(status).toBe(200);
+  return body as unknown as Live;
+}
+
+describe('the pipeline over HTTP', () => {
+  it('responses posted to the API show up in the live window and in history with exact counts', async () => {
+    const { url } = await startPipeline();
+    const surveyId = uniqueName('checkout');
+    // 5 promoters, 3 passives, 2 detractors: NPS 30, MoE 196 * sqrt((0.7 - 0.09) / 10) = 48.4
+    const scores = [10, 9, 9, 10, 9, 8, 7, 7, 3, 0];
+    const posted = await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: scores.map((score, i) => ({
+        surveyId,
+        score,
+        channel: i % 2 === 0 ? 'web' : 'sms',
+        comment: `c${i}`,
+      })),
+    });
+    expect(posted.status).toBe(202);
+    expect(posted.body.accepted).toBe(10);
+
+    const all = await eventually(
+      () => live(url, surveyId),
+      (l) => l.responses >= 10,
+    );
+    expect(all).toMatchObject({
+      responses: 10,
+      promoters: 5,
+      passives: 3,
+      detractors: 2,
+      nps: 30,
+      marginOfError: 48.4,
+    });
+    const sms = await live(url, surveyId, '&channel=sms&window=15m');
+    expect(sms).toMatchObject({ channel: 'sms', window: '15m', responses: 5 });
+
+    const from = new Date(Date.now() - 86_400_000).toISOString();
+    const history = await eventually(
+      async () =>
+        (
+          await api(url, `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=day`, {
+            key: READ_KEY,
+          })
+        ).body,
+      (b) => Array.isArray(b.series) && b.series.length > 0,
+    );
+    const series = history.series as Live[];
+    expect(series.reduce((n, b) => n + b.responses, 0)).toBe(10);
+    expect(series.at(-1)).toMatchObject({ promoters: 5, passives: 3, detractors: 2 });
+  });
+
+  it('a response submitted twice with the same responseId is counted once, live and in history', async () => {
+    const { url, config } = await startPipeline();
+    const surveyId = uniqueName('dup');
+    const responseId = uniqueName('resp');
+    for (let i = 0; i < 3; i++) {
+      const res = await api(url, '/v1/responses', {
+        key: INGEST_KEY,
+        body: { surveyId, score: 2, responseId },
+      });
+      expect(res.status).toBe(202);
+    }
+    const marker = await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: { surveyId, score: 10 },
+    });
+    expect(marker.status).toBe(202);
+
+    await drained(config);
+    expect(await live(url, surveyId)).toMatchObject({ responses: 2, detractors: 1, promoters: 1 });
+
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+    const history = await eventually(
+      async () =>
+        (
+          await api(url, `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=hour`, {
+            key: READ_KEY,
+          })
+        ).body,
+      (b) =>
+        Array.isArray(b.series) && (b.series as Live[]).reduce((n, s) => n + s.responses, 0) >= 2,
+    );
+    expect((history.series as Live[]).reduce((n, s) => n + s.responses, 0)).toBe(2);
+  });
+
+  it('a late response lands in history but not in the 24h window', async () => {
+    const { url } = await startPipeline();
+    const surveyId = uniqueName('late');
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000).toISOString();
+    await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: { surveyId, score: 9, respondedAt: threeDaysAgo },
+    });
+    await api(url, '/v1/responses', { key: INGEST_KEY, body: { surveyId, score: 4 } });
+
+    const day = await eventually(
+      () => live(url, surveyId),
+      (l) => l.responses >= 1,
+    );
+    const week = await eventually(
+      () => live(url, surveyId, '&window=7d'),
+      (l) => l.responses >= 2,
+    );
+    expect(day).toMatchObject({ responses: 1, detractors: 1, promoters: 0 });
+    expect(week).toMatchObject({ responses: 2, detractors: 1, promoters: 1 });
+
+    const from = new Date(Date.now() - 7 * 86_400_000).toISOString();
+    const { body } = await api(
+      url,
+      `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=day`,
+      { key: READ_KEY },
+    );
+    const series = body.series as (Live & { start: string })[];
+    expect(series).toHaveLength(2);
+    expect(series[0]).toMatchObject({
+      start: `${threeDaysAgo.slice(0, 10)}T00:00:00.000Z`,
+      promoters: 1,
+      responses: 1,
+    });
+  });
+
+  it('a batch with one invalid item is rejected whole, naming the item and field, and nothing is recorded', async () => {
+    const { url, config } = await startPipeline();
+    const surveyId = uniqueName('bad');
+    const res = await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: [
+        { surveyId, score: 9 },
+        { surveyId, score: 11 },
+        { surveyId, score: '7' },
+      ],
+    });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.detail).toContain('[1].score must be an integer from 0 to 10');
+    expect(res.body.errors).toEqual([
+      { field: '[1].score', message: 'must be an integer from 0 to 10' },
+      { field: '[2].score', message: 'must be an integer from 0 to 10' },
+    ]);
+
+    await api(url, '/v1/responses', { key: INGEST_KEY, body: { surveyId, score: 7 } });
+    await drained(config);
+    expect(await live(url, surveyId)).toMatchObject({ responses: 1, passives: 1, promoters: 0 });
+  });
+
+  it.each([
+    ['no body as JSON', { raw: 'score=9', contentType: 'application/x-www-form-urlencoded' }, 415],
+    ['invalid JSON', { raw: '{"surveyId": "a", ', contentType: 'application/json' }, 400],
+    [
+      'a body over 1 MB',
+      { raw: JSON.stringify({ surveyId: 'a', score: 1, comment: 'x'.repeat(1_100_000) }) },
+      413,
+    ],
+    ['an empty batch', { body: [] }, 400],
+    ['a survey id with spaces', { body: { surveyId: 'a b', score: 3 } }, 400],
+    [
+      'a respondedAt far in the future',
+      { body: { surveyId: 'a', score: 3, respondedAt: '2999-01-01T00:00:00Z' } },
+      400,
+    ],
+  ])('refuses %s with a problem+json', async (_name, init, status) => {
+    const { url } = await startPipeline(['ingest']);
+    const res = await api(url, '/v1/responses', { key: INGEST_KEY, ...init });
+    expect(res.status).toBe(status);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(res.body.status).toBe(status);
+  });
+
+  it('asks for a key (401) and for the right scope (403)', async () => {
+    const { url } = await startPipeline(['ingest', 'api']);
+    expect((await api(url, '/v1/responses', { body: { surveyId: 'a', score: 9 } })).status).toBe(
+      401,
+    );
+    expect(
+      (
+        await api(url, '/v1/responses', {
+          key: 'wrong-key-0123456789',
+          body: { surveyId: 'a', score: 9 },
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (await api(url, '/v1/responses', { key: READ_KEY, body: { surveyId: 'a', score: 9 } }))
+        .status,
+    ).toBe(403);
+    expect((await api(url, '/v1/nps/live?surveyId=a', { key: INGEST_KEY })).status).toBe(403);
+    expect((await api(url, '/v1/nps/live?surveyId=a&window=2h', { key: READ_KEY })).status).toBe(
+      400,
+    );
+  });
+
+  it('reports readiness and serves Prometheus metrics', async () => {
+    const { url } = await startPipeline();
+    expect((await api(url, '/healthz')).status).toBe(200);
+    expect((await api(url, '/readyz')).body).toEqual({ status: 'ready' });
+    const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('nps_ingest_total');
+    expect(metrics).toContain('nps_sink_latency_seconds');
+  });
+});
+
+describe('poison records', () => {
+  it('an undecodable record and one with an impossible score go to the dead-letter topic with their reason; the partition keeps moving', async () => {
+    const { url, config } = await startPipeline(['process', 'api']);
+    const surveyId = uniqueName('poison');
+    const codec = new ResponseCodec(endpoints().schemaRegistryUrl, config.topic);
+    await codec.register();
+    const valid = {
+      responseId: uniqueName('ok'),
+      surveyId,
+      channel: 'web' as const,
+      score: 9,
+      comment: null,
+      locale: null,
+      respondentId: null,
+      segment: {},
+      respondedAt: Date.now(),
+      receivedAt: Date.now(),
+      providerMessageId: null,
+    };
+    const producer = kafka().producer();
+    await producer.connect();
+    onTestFinished(() => producer.disconnect());
+    // All on one partition, poison first, so the valid record only counts if the partition moved on.
+    await producer.send({
+      topic: config.topic,
+      acks: -1,
+      messages: [
+        { partition: 0, key: 'garbage', value: Buffer.from('not avro at all') },
+        {
+          partition: 0,
+          key: 'impossible',
+          value: await codec.encode({ ...valid, responseId: uniqueName('bad'), score: 42 }),
+        },
+        { partition: 0, key: valid.responseId, value: await codec.encode(valid) },
+      ],
+    });
+
+    await drained(config);
+    expect(await live(url, surveyId)).toMatchObject({ responses: 1, promoters: 1 });
+
+    const consumer = kafka().consumer({ groupId: uniqueName('dlq-reader') });
+    await consumer.connect();
+    onTestFinished(() => consumer.disconnect());
+    await consumer.subscribe({ topic: config.deadLetterTopic, fromBeginning: true });
+    const dead: { key: string; reason: string }[] = [];
+    await new Promise<void>((resolve) => {
+      void consumer.run({
+        eachMessage: ({ message }) => {
+          dead.push({
+            key: message.key?.toString() ?? '',
+            reason: message.headers?.['nps-dlq-reason']?.toString() ?? '',
+          });
+          if (dead.length === 2) resolve();
+          return Promise.resolve();
+        },
+      });
+    });
+    expect(dead).toEqual([
+      { key: 'garbage', reason: expect.stringContaining('not decodable') as unknown },
+      { key: 'impossible', reason: 'score 42 is not an integer 0-10' },
+    ]);
+  });
+});

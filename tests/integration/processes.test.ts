@@ -1,0 +1,131 @@
+import { randomUUID } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import { childEnv, exited, startChild } from '../support/child.js';
+import {
+  INGEST_KEY,
+  READ_KEY,
+  api,
+  cleanupPipeline,
+  drained,
+  eventually,
+  pipelineEnv,
+  uniqueName,
+} from '../support/pipeline.js';
+
+type Counts = { responses: number; promoters: number; passives: number; detractors: number };
+
+function batch(surveyId: string, from: number, count: number) {
+  return Array.from({ length: count }, (_, i) => ({
+    surveyId,
+    responseId: `r-${from + i}`,
+    score: (from + i) % 11,
+    channel: (['web', 'sms', 'email'] as const)[(from + i) % 3],
+  }));
+}
+
+function expected(total: number): Counts {
+  const scores = Array.from({ length: total }, (_, i) => i % 11);
+  return {
+    responses: total,
+    promoters: scores.filter((s) => s >= 9).length,
+    passives: scores.filter((s) => s === 7 || s === 8).length,
+    detractors: scores.filter((s) => s <= 6).length,
+  };
+}
+
+async function historyTotals(url: string, surveyId: string): Promise<Counts> {
+  const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
+  const { body } = await api(
+    url,
+    `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=hour`,
+    { key: READ_KEY },
+  );
+  const series = (body.series ?? []) as Counts[];
+  return series.reduce(
+    (t, b) => ({
+      responses: t.responses + b.responses,
+      promoters: t.promoters + b.promoters,
+      passives: t.passives + b.passives,
+      detractors: t.detractors + b.detractors,
+    }),
+    { responses: 0, promoters: 0, passives: 0, detractors: 0 },
+  );
+}
+
+describe('nps processes', () => {
+  it('nps start runs every role in one child process, reached only over HTTP', async () => {
+    const env = childEnv(pipelineEnv());
+    cleanupPipeline(env);
+    const nps = await startChild([], env);
+    const surveyId = uniqueName('e2e');
+
+    const posted = await api(nps.url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: batch(surveyId, 0, 22),
+    });
+    expect(posted.status).toBe(202);
+    const live = await eventually(
+      async () =>
+        (await api(nps.url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY })).body as Counts,
+      (l) => l.responses >= 22,
+    );
+    expect(live).toMatchObject(expected(22));
+    expect(
+      await eventually(
+        () => historyTotals(nps.url, surveyId),
+        (t) => t.responses >= 22,
+      ),
+    ).toEqual(expected(22));
+
+    nps.process.kill('SIGTERM');
+    expect(await exited(nps.process)).toBe(0);
+  });
+
+  it('a processor killed with SIGKILL mid-stream and restarted counts every response exactly once', async () => {
+    const env = childEnv(pipelineEnv());
+    cleanupPipeline(env);
+    const config = loadConfig({ ...process.env, ...env });
+    const ingest = await startChild(['--roles', 'ingest'], env);
+    let processor = await startChild(['--roles', 'process,api'], env);
+    const surveyId = `crash-${randomUUID()}`;
+    const total = 6000;
+    const post = async (from: number, count: number) => {
+      const res = await api(ingest.url, '/v1/responses', {
+        key: INGEST_KEY,
+        body: batch(surveyId, from, count),
+      });
+      expect(res.status).toBe(202);
+    };
+
+    for (let from = 0; from < 3000; from += 500) await post(from, 500);
+    // Kill it while it is working through the stream, before it has seen everything.
+    await eventually(
+      async () =>
+        (
+          (await api(processor.url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY }))
+            .body as Counts
+        ).responses,
+      (n) => n > 0,
+    );
+    processor.process.kill('SIGKILL');
+    await exited(processor.process);
+
+    // More responses, and repeats of earlier ones (a client retrying), while no processor runs.
+    for (let from = 3000; from < total; from += 500) await post(from, 500);
+    await post(1000, 500);
+    await post(5500, 500);
+
+    processor = await startChild(['--roles', 'process,api'], env);
+    await drained(config, 60_000);
+    const live = (await api(processor.url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY }))
+      .body as Counts;
+    expect(live).toMatchObject(expected(total));
+    expect(
+      await eventually(
+        () => historyTotals(processor.url, surveyId),
+        (t) => t.responses >= total,
+      ),
+    ).toEqual(expected(total));
+  });
+});

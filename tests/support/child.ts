@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
+import { endpoints } from './services.js';
+
+const CLI = fileURLToPath(new URL('../../src/cli/nps.ts', import.meta.url));
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Env for a child `nps` process: the resolved services, its own embedded ClickHouse folder. */
+export function childEnv(pipeline: Record<string, string>): Record<string, string> {
+  const e = endpoints();
+  const folder = mkdtempSync(join(tmpdir(), 'nps-child-clickhouse-'));
+  onTestFinished(() => {
+    rmSync(folder, { recursive: true, force: true });
+  });
+  return {
+    ...pipeline,
+    KAFKA_BROKERS: e.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: e.schemaRegistryUrl,
+    REDIS_URL: e.redisUrl,
+    ...(e.clickhouse.kind === 'server'
+      ? { CLICKHOUSE_URL: e.clickhouse.url }
+      : { CLICKHOUSE_PATH: folder }),
+  };
+}
+
+export interface Child {
+  readonly process: ChildProcess;
+  readonly url: string;
+  output(): string;
+}
+
+/** Runs `nps start` as a child process and resolves once it listens; killed when the test ends. */
+export async function startChild(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<Child> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', CLI, 'start', '--port', String(port), ...args],
+    {
+      env: { ...process.env, ...env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      reject(new Error(`nps start did not listen within 60s:\n${output}`));
+    }, 60_000);
+    const check = () => {
+      if (output.includes('listening on')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`nps start exited with ${String(code)}:\n${output}`));
+    });
+  });
+  return { process: child, url: `http://127.0.0.1:${port}`, output: () => output };
+}
+
+export async function exited(child: ChildProcess): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  return new Promise((resolve) =>
+    child.once('exit', (code) => {
+      resolve(code);
+    }),
+  );
+}

@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { onTestFinished } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
+import type { Config } from '../../src/config/config.js';
+import { start } from '../../src/start.js';
+import type { Role, Running } from '../../src/start.js';
+import { clickhouse, clickhouseTarget, endpoints, kafkaAdmin, uniqueName } from './services.js';
+
+export const INGEST_KEY = 'test-ingest-key-0123456789';
+export const READ_KEY = 'test-read-key-0123456789';
+
+/** Env of one isolated pipeline: its own topic, group, key prefix and database. */
+export function pipelineEnv(): Record<string, string> {
+  const id = randomUUID().replaceAll('-', '');
+  return {
+    NPS_TOPIC: `test.responses.${id}`,
+    NPS_DLQ_TOPIC: `test.responses.${id}.dlq`,
+    NPS_CONSUMER_GROUP: `test-processor-${id}`,
+    NPS_REDIS_PREFIX: `test:${id}:`,
+    CLICKHOUSE_DATABASE: `test_${id}`,
+    NPS_TOPIC_PARTITIONS: '3',
+    NPS_API_KEYS: `${INGEST_KEY}:ingest,${READ_KEY}:read`,
+  };
+}
+
+/** Cleans up everything a pipeline with this env wrote, when the test ends. */
+export function cleanupPipeline(env: Record<string, string>): void {
+  onTestFinished(async () => {
+    const admin = await kafkaAdmin();
+    const topics = await admin.listTopics();
+    const ours = [env.NPS_TOPIC, env.NPS_DLQ_TOPIC].filter(
+      (t): t is string => t !== undefined && topics.includes(t),
+    );
+    if (ours.length > 0) await admin.deleteTopics({ topics: ours });
+    await clickhouse().command({
+      query: 'DROP DATABASE IF EXISTS {db:Identifier} SYNC',
+      query_params: { db: env.CLICKHOUSE_DATABASE },
+    });
+  });
+}
+
+/** Starts the roles in this test process against the real services; closed when the test ends. */
+export async function startPipeline(
+  roles: readonly Role[] = ['ingest', 'process', 'api'],
+  env: Record<string, string> = pipelineEnv(),
+): Promise<Running & { config: Config; env: Record<string, string> }> {
+  const config = loadConfig({ ...process.env, ...env });
+  cleanupPipeline(env);
+  const running = await start({
+    config,
+    endpoints: { ...endpoints(), clickhouse: clickhouseTarget() },
+    roles,
+    port: 0,
+    log: () => undefined,
+  });
+  onTestFinished(() => running.close());
+  return { ...running, config, env };
+}
+
+export async function api(
+  base: string,
+  path: string,
+  init: { method?: string; body?: unknown; key?: string; contentType?: string; raw?: string } = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const headers: Record<string, string> = {};
+  if (init.key !== undefined) headers.authorization = `Bearer ${init.key}`;
+  let body: string | undefined;
+  if (init.raw !== undefined || init.body !== undefined) {
+    headers['content-type'] = init.contentType ?? 'application/json';
+    body = init.raw ?? JSON.stringify(init.body);
+  }
+  const res = await fetch(`${base}${path}`, {
+    method: init.method ?? (body ? 'POST' : 'GET'),
+    headers,
+    body,
+  });
+  const text = await res.text();
+  let parsed: Record<string, unknown> = {};
+  try {
+    parsed = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    parsed = { text };
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
+
+/** Polls until `check` returns a value that `done` accepts, or fails with the last value seen. */
+export async function eventually<T>(
+  check: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await check();
+  while (!done(last)) {
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last: ${JSON.stringify(last)}`);
+    await sleep(100);
+    last = await check();
+  }
+  return last;
+}
+
+export { uniqueName };
+
+/** Waits until the processors' group has committed every record on the topic. */
+export async function drained(config: Config, timeoutMs = 30_000): Promise<void> {
+  const admin = await kafkaAdmin();
+  await eventually(
+    async () => {
+      const [high, committed] = await Promise.all([
+        admin.fetchTopicOffsets(config.topic),
+        admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.topic] }),
+      ]);
+      const done = new Map(
+        committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
+      );
+      return high.every((p) => Number(p.high) === 0 || done.get(p.partition) === Number(p.high));
+    },
+    (ok) => ok,
+    timeoutMs,
+  );
+}
