@@ -8,6 +8,7 @@ import { createMetrics } from './api/metrics.js';
 import type { Config } from './config/config.js';
 import type { Endpoints } from './config/endpoints.js';
 import { Publisher } from './ingest/publisher.js';
+import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { ResponseCodec } from './kafka/response-codec.js';
 import { ensureTopics } from './kafka/topics.js';
 import { createClickHouse } from './storage/clickhouse.js';
@@ -116,7 +117,21 @@ export async function start(options: StartOptions): Promise<Running> {
     });
   }
 
+  const adapters =
+    publisher && config.twilioAuthToken !== undefined
+      ? [
+          twilioSmsRouter({
+            authToken: config.twilioAuthToken,
+            publicBaseUrl: config.publicBaseUrl,
+            pseudonymKey: config.pseudonymKey,
+            publisher,
+            metrics,
+            now: Date.now,
+          }),
+        ]
+      : [];
   const app = createApp({
+    adapters,
     apiKeys: config.apiKeys,
     metrics,
     ...(publisher && { publisher }),

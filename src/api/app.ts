@@ -1,6 +1,6 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Scope } from '../config/config.js';
 import { summarize } from '../domain/nps.js';
 import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../domain/response.js';
@@ -26,6 +26,8 @@ export interface AppDeps {
   /** Present in processes with the api role. */
   readonly live?: LiveWindows;
   readonly history?: History;
+  /** Ingest adapters (webhooks, links), mounted beside the API routes. */
+  readonly adapters?: readonly Router[];
   /** Names the dependencies that do not answer; empty when ready. */
   readonly readiness: () => Promise<string[]>;
   readonly now?: () => number;
@@ -247,6 +249,8 @@ export function createApp(deps: AppDeps): express.Express {
       });
     });
   }
+
+  for (const adapter of deps.adapters ?? []) app.use(adapter);
 
   app.use((req, _res, next) => {
     next(new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.path}`));

@@ -265,6 +265,11 @@ export const settings = {
     parse: (raw: string) => parseApiKeys(raw),
     fallback: () => '',
   },
+  twilioAuthToken: {
+    env: 'TWILIO_AUTH_TOKEN',
+    doc: 'Twilio auth token: verifies X-Twilio-Signature. Unset: the SMS webhook is off.',
+    ...string('secret'),
+  },
   pseudonymKey: {
     env: 'NPS_PSEUDONYM_KEY',
     doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',

@@ -9,6 +9,8 @@ import { clickhouse, clickhouseTarget, endpoints, kafkaAdmin, uniqueName } from 
 
 export const INGEST_KEY = 'test-ingest-key-0123456789';
 export const READ_KEY = 'test-read-key-0123456789';
+export const PUBLIC_BASE_URL = 'https://nps.example.test';
+export const TWILIO_TOKEN = 'test-twilio-auth-token';
 
 /** Env of one isolated pipeline: its own topic, group, key prefix and database. */
 export function pipelineEnv(): Record<string, string> {
@@ -21,6 +23,9 @@ export function pipelineEnv(): Record<string, string> {
     CLICKHOUSE_DATABASE: `test_${id}`,
     NPS_TOPIC_PARTITIONS: '3',
     NPS_API_KEYS: `${INGEST_KEY}:ingest,${READ_KEY}:read`,
+    PUBLIC_BASE_URL: PUBLIC_BASE_URL,
+    TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    NPS_PSEUDONYM_KEY: 'test-pseudonym-key-0123456789',
   };
 }
 

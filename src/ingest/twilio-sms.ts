@@ -1,0 +1,148 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import express from 'express';
+import type { Router } from 'express';
+import { parseScoreReply } from '../domain/score-text.js';
+import { SURVEY_ID } from '../domain/response.js';
+import type { NpsResponse } from '../domain/response.js';
+import { HttpProblem, invalid } from '../api/problem.js';
+import type { Metrics } from '../api/metrics.js';
+import type { Publisher } from './publisher.js';
+import { pseudonymize } from './pseudonym.js';
+
+/**
+ * Twilio's request signature: base64 HMAC-SHA1, keyed with the auth token, of the full URL
+ * Twilio called followed by every POST parameter name and value, sorted by name.
+ */
+export function twilioSignature(
+  authToken: string,
+  url: string,
+  params: Readonly<Record<string, string>>,
+): string {
+  const payload = Object.keys(params)
+    .sort()
+    .reduce((acc, key) => acc + key + (params[key] ?? ''), url);
+  return createHmac('sha1', authToken).update(payload, 'utf8').digest('base64');
+}
+
+export function signatureMatches(expected: string, given: string | undefined): boolean {
+  if (given === undefined) return false;
+  const a = Buffer.from(expected);
+  const b = Buffer.from(given);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+// Carrier and Twilio opt-out words, and their Danish and Swedish counterparts: never a response.
+const OPT_OUT = new Set([
+  'STOP',
+  'STOPALL',
+  'UNSUBSCRIBE',
+  'CANCEL',
+  'END',
+  'QUIT',
+  'AFMELD',
+  'AVSLUTA',
+  'AVREGISTRERA',
+  'START',
+  'HELP',
+  'INFO',
+]);
+
+type Lang = 'da' | 'sv' | 'en';
+const REPLIES: Record<Lang, { thanks: string; ask: string }> = {
+  da: { thanks: 'Tak for dit svar!', ask: 'Svar venligst med et tal fra 0 til 10.' },
+  sv: { thanks: 'Tack för ditt svar!', ask: 'Svara gärna med en siffra från 0 till 10.' },
+  en: { thanks: 'Thank you for your answer!', ask: 'Please reply with a number from 0 to 10.' },
+};
+
+/** The respondent's language, guessed from the country code of the sending number. */
+function languageOf(from: string): Lang {
+  if (from.startsWith('+45')) return 'da';
+  if (from.startsWith('+46')) return 'sv';
+  return 'en';
+}
+
+function twiml(message: string | null): string {
+  const escaped = message?.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<?xml version="1.0" encoding="UTF-8"?><Response>${escaped ? `<Message>${escaped}</Message>` : ''}</Response>`;
+}
+
+export interface TwilioDeps {
+  readonly authToken: string;
+  readonly publicBaseUrl: string;
+  readonly pseudonymKey: string | undefined;
+  readonly publisher: Publisher;
+  readonly metrics: Metrics;
+  readonly now: () => number;
+}
+
+/** POST /v1/webhooks/twilio/sms?surveyId=<id>: Twilio's inbound SMS webhook. */
+export function twilioSmsRouter(deps: TwilioDeps): Router {
+  const router = express.Router();
+  router.post(
+    '/v1/webhooks/twilio/sms',
+    express.urlencoded({
+      extended: false,
+      limit: '64kb',
+      type: 'application/x-www-form-urlencoded',
+    }),
+    async (req, res) => {
+      const params = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<
+        string,
+        unknown
+      >;
+      const strings = Object.fromEntries(
+        Object.entries(params).filter((e): e is [string, string] => typeof e[1] === 'string'),
+      );
+      const url = deps.publicBaseUrl + req.originalUrl;
+      if (
+        !signatureMatches(
+          twilioSignature(deps.authToken, url, strings),
+          req.get('x-twilio-signature'),
+        )
+      ) {
+        deps.metrics.ingested.inc({ channel: 'sms', outcome: 'rejected' });
+        throw new HttpProblem(403, 'Forbidden', 'X-Twilio-Signature does not match this request');
+      }
+      const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
+      if (!SURVEY_ID.test(surveyId))
+        throw invalid([
+          { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
+        ]);
+      const { MessageSid: sid, From: from = '', Body: body = '' } = strings;
+      if (sid === undefined || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(sid)) {
+        throw invalid([{ field: 'MessageSid', message: 'must be a Twilio message SID' }]);
+      }
+      const lang = languageOf(from);
+      res.type('text/xml');
+      if (OPT_OUT.has(body.trim().toUpperCase())) {
+        deps.metrics.ingested.inc({ channel: 'sms', outcome: 'ignored' });
+        res.send(twiml(null));
+        return;
+      }
+      const parsed = parseScoreReply(body);
+      if (!parsed) {
+        deps.metrics.ingested.inc({ channel: 'sms', outcome: 'ignored' });
+        res.send(twiml(REPLIES[lang].ask));
+        return;
+      }
+      const at = deps.now();
+      const response: NpsResponse = {
+        responseId: sid,
+        surveyId,
+        channel: 'sms',
+        score: parsed.score,
+        comment: parsed.comment,
+        locale: lang,
+        respondentId: from === '' ? null : pseudonymize(deps.pseudonymKey, from),
+        segment: {},
+        respondedAt: at,
+        receivedAt: at,
+        providerMessageId: sid,
+      };
+      await deps.publisher.publish([response]);
+      deps.metrics.ingested.inc({ channel: 'sms', outcome: 'accepted' });
+      res.send(twiml(REPLIES[lang].thanks));
+    },
+  );
+  return router;
+}
