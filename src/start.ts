@@ -9,6 +9,8 @@ import type { Config } from './config/config.js';
 import type { Endpoints } from './config/endpoints.js';
 import { Publisher } from './ingest/publisher.js';
 import { twilioSmsRouter } from './ingest/twilio-sms.js';
+import { mailgunRouter } from './ingest/mailgun.js';
+import type { Router } from 'express';
 import { ResponseCodec } from './kafka/response-codec.js';
 import { ensureTopics } from './kafka/topics.js';
 import { createClickHouse } from './storage/clickhouse.js';
@@ -117,19 +119,30 @@ export async function start(options: StartOptions): Promise<Running> {
     });
   }
 
-  const adapters =
-    publisher && config.twilioAuthToken !== undefined
-      ? [
-          twilioSmsRouter({
-            authToken: config.twilioAuthToken,
-            publicBaseUrl: config.publicBaseUrl,
-            pseudonymKey: config.pseudonymKey,
-            publisher,
-            metrics,
-            now: Date.now,
-          }),
-        ]
-      : [];
+  const adapters: Router[] = [];
+  if (publisher && config.twilioAuthToken !== undefined) {
+    adapters.push(
+      twilioSmsRouter({
+        authToken: config.twilioAuthToken,
+        publicBaseUrl: config.publicBaseUrl,
+        pseudonymKey: config.pseudonymKey,
+        publisher,
+        metrics,
+        now: Date.now,
+      }),
+    );
+  }
+  if (publisher && config.mailgunSigningKey !== undefined) {
+    adapters.push(
+      mailgunRouter({
+        signingKey: config.mailgunSigningKey,
+        pseudonymKey: config.pseudonymKey,
+        publisher,
+        metrics,
+        now: Date.now,
+      }),
+    );
+  }
   const app = createApp({
     adapters,
     apiKeys: config.apiKeys,

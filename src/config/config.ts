@@ -270,6 +270,11 @@ export const settings = {
     doc: 'Twilio auth token: verifies X-Twilio-Signature. Unset: the SMS webhook is off.',
     ...string('secret'),
   },
+  mailgunSigningKey: {
+    env: 'MAILGUN_SIGNING_KEY',
+    doc: 'Mailgun webhook signing key: verifies inbound email posts. Unset: the email webhook is off.',
+    ...string('secret'),
+  },
   pseudonymKey: {
     env: 'NPS_PSEUDONYM_KEY',
     doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',

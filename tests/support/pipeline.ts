@@ -11,6 +11,7 @@ export const INGEST_KEY = 'test-ingest-key-0123456789';
 export const READ_KEY = 'test-read-key-0123456789';
 export const PUBLIC_BASE_URL = 'https://nps.example.test';
 export const TWILIO_TOKEN = 'test-twilio-auth-token';
+export const MAILGUN_KEY = 'test-mailgun-signing-key';
 
 /** Env of one isolated pipeline: its own topic, group, key prefix and database. */
 export function pipelineEnv(): Record<string, string> {
@@ -25,6 +26,7 @@ export function pipelineEnv(): Record<string, string> {
     NPS_API_KEYS: `${INGEST_KEY}:ingest,${READ_KEY}:read`,
     PUBLIC_BASE_URL: PUBLIC_BASE_URL,
     TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
+    MAILGUN_SIGNING_KEY: MAILGUN_KEY,
     NPS_PSEUDONYM_KEY: 'test-pseudonym-key-0123456789',
   };
 }
