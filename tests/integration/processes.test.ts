@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { childEnv, exited, startChild } from '../support/child.js';
 import {
@@ -80,6 +83,20 @@ describe('nps processes', () => {
 
     nps.process.kill('SIGTERM');
     expect(await exited(nps.process)).toBe(0);
+  });
+
+  it('a second process on the same embedded ClickHouse folder fails at start, saying why', async () => {
+    // Always the embedded engine here, whatever the run's ClickHouse is: the lock is what is tested.
+    const folder = mkdtempSync(join(tmpdir(), 'nps-locked-'));
+    onTestFinished(() => {
+      rmSync(folder, { recursive: true, force: true });
+    });
+    const env = { ...childEnv(pipelineEnv()), CLICKHOUSE_URL: '', CLICKHOUSE_PATH: folder };
+    cleanupPipeline(env);
+    await startChild(['--roles', 'process,api'], env);
+    await expect(startChild(['--roles', 'api'], env)).rejects.toThrow(
+      /Cannot open the embedded ClickHouse data folder .* another process owns it/,
+    );
   });
 
   it('a processor killed with SIGKILL mid-stream and restarted counts every response exactly once', async () => {
