@@ -8,6 +8,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { startService } from '../../deploy/local/stack.js';
 import type { LocalService } from '../../deploy/local/service.js';
 import { portOpen, runningPid, startDaemon, stopDaemon } from '../../deploy/local/processes.js';
+import { freePort } from '../support/net.js';
 
 // The stack's orchestration (idempotent start, port checks, pid-file stop, log tails) shown on a
 // tiny TCP server process, so these run anywhere; the real services go through the same code in
@@ -19,14 +20,6 @@ function tempDir(): string {
     rmSync(dir, { recursive: true, force: true });
   });
   return dir;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function tcpService(dir: string, port: number, script?: string): LocalService {
