@@ -10,6 +10,8 @@ import type { Endpoints } from './config/endpoints.js';
 import { Publisher } from './ingest/publisher.js';
 import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { mailgunRouter } from './ingest/mailgun.js';
+import { linksRouter } from './ingest/links.js';
+import { authorizer } from './api/auth.js';
 import type { Router } from 'express';
 import { ResponseCodec } from './kafka/response-codec.js';
 import { ensureTopics } from './kafka/topics.js';
@@ -128,6 +130,19 @@ export async function start(options: StartOptions): Promise<Running> {
         pseudonymKey: config.pseudonymKey,
         publisher,
         metrics,
+        now: Date.now,
+      }),
+    );
+  }
+  if (publisher && config.linkSecret !== undefined) {
+    adapters.push(
+      linksRouter({
+        secret: config.linkSecret,
+        publicBaseUrl: config.publicBaseUrl,
+        pseudonymKey: config.pseudonymKey,
+        publisher,
+        metrics,
+        requireScope: authorizer(config.apiKeys),
         now: Date.now,
       }),
     );

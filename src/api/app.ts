@@ -1,6 +1,6 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import express from 'express';
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { NextFunction, Request, Response, Router } from 'express';
 import type { Scope } from '../config/config.js';
 import { summarize } from '../domain/nps.js';
 import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../domain/response.js';
@@ -12,8 +12,9 @@ import type { Publisher } from '../ingest/publisher.js';
 import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
+import { authorizer } from './auth.js';
 import type { Metrics } from './metrics.js';
-import { HttpProblem, invalid, sendProblem } from './problem.js';
+import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
 
 export const MAX_BATCH = 1000;
 const MAX_HISTORY_BUCKETS = 5000;
@@ -31,51 +32,6 @@ export interface AppDeps {
   /** Names the dependencies that do not answer; empty when ready. */
   readonly readiness: () => Promise<string[]>;
   readonly now?: () => number;
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
-
-/** Bearer-key check in constant time over every configured key. */
-function authorizer(apiKeys: AppDeps['apiKeys']) {
-  const keys = [...apiKeys].map(([key, scopes]) => ({ hash: digest(key), scopes }));
-  return (scope: Scope): RequestHandler =>
-    (req, _res, next) => {
-      const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
-      if (!match?.[1]) {
-        next(
-          new HttpProblem(
-            401,
-            'Unauthorized',
-            'Send an API key as Authorization: Bearer <key>',
-            {},
-            {
-              'WWW-Authenticate': 'Bearer',
-            },
-          ),
-        );
-        return;
-      }
-      const given = digest(match[1]);
-      let scopes: ReadonlySet<Scope> | undefined;
-      for (const key of keys) {
-        if (timingSafeEqual(key.hash, given)) scopes = key.scopes;
-      }
-      if (!scopes)
-        next(
-          new HttpProblem(
-            401,
-            'Unauthorized',
-            'Unknown API key',
-            {},
-            { 'WWW-Authenticate': 'Bearer' },
-          ),
-        );
-      else if (!scopes.has(scope))
-        next(new HttpProblem(403, 'Forbidden', `This key lacks the ${scope} scope`));
-      else next();
-    };
 }
 
 function one(req: Request, name: string): string | undefined {
@@ -125,11 +81,6 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('query parser', 'simple');
   const requireScope = authorizer(deps.apiKeys);
   const json = express.json({ limit: '1mb', strict: false, type: () => true });
-  const requireJson: RequestHandler = (req, _res, next) => {
-    if (!req.is('application/json')) {
-      next(new HttpProblem(415, 'Unsupported Media Type', 'Send the body as application/json'));
-    } else next();
-  };
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
 import type { FieldProblem } from '../domain/response.js';
 
 /** An HTTP error that leaves as RFC 9457 application/problem+json. */
@@ -36,3 +36,10 @@ export function sendProblem(res: Response, problem: HttpProblem, instance: strin
       }),
     );
 }
+
+/** 415 unless the body is declared as JSON. */
+export const requireJson: RequestHandler = (req, _res, next) => {
+  if (!req.is('application/json')) {
+    next(new HttpProblem(415, 'Unsupported Media Type', 'Send the body as application/json'));
+  } else next();
+};

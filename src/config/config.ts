@@ -275,6 +275,15 @@ export const settings = {
     doc: 'Mailgun webhook signing key: verifies inbound email posts. Unset: the email webhook is off.',
     ...string('secret'),
   },
+  linkSecret: {
+    env: 'NPS_LINK_SECRET',
+    doc: 'Secret that signs invitation tokens and score links. Unset: invitations are off.',
+    format: 'secret, 16+ characters',
+    parse: (raw: string) => {
+      if (raw.length < 16) throw new Error('is shorter than 16 characters');
+      return raw;
+    },
+  },
   pseudonymKey: {
     env: 'NPS_PSEUDONYM_KEY',
     doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',

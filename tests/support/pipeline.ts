@@ -27,6 +27,7 @@ export function pipelineEnv(): Record<string, string> {
     PUBLIC_BASE_URL: PUBLIC_BASE_URL,
     TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
     MAILGUN_SIGNING_KEY: MAILGUN_KEY,
+    NPS_LINK_SECRET: 'test-link-secret-0123456789',
     NPS_PSEUDONYM_KEY: 'test-pseudonym-key-0123456789',
   };
 }
