@@ -5,6 +5,7 @@ import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createApp } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
+import { LiveStream } from './api/live-stream.js';
 import type { Config } from './config/config.js';
 import type { Endpoints } from './config/endpoints.js';
 import { Publisher } from './ingest/publisher.js';
@@ -158,8 +159,10 @@ export async function start(options: StartOptions): Promise<Running> {
       }),
     );
   }
+  const stream = live ? new LiveStream(live) : undefined;
   const app = createApp({
     adapters,
+    ...(stream && { stream }),
     apiKeys: config.apiKeys,
     metrics,
     ...(publisher && { publisher }),
@@ -212,7 +215,9 @@ export async function start(options: StartOptions): Promise<Running> {
       name: 'http',
       close: () =>
         new Promise((resolve) => {
+          // Stop accepting first, then end the open SSE streams, which would hold close() forever.
           server.close(resolve);
+          stream?.close();
           server.closeIdleConnections();
         }),
     },

@@ -13,6 +13,8 @@ import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
 import { authorizer } from './auth.js';
+import { liveBody } from './live-body.js';
+import type { LiveStream } from './live-stream.js';
 import type { Metrics } from './metrics.js';
 import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
 
@@ -27,6 +29,8 @@ export interface AppDeps {
   /** Present in processes with the api role. */
   readonly live?: LiveWindows;
   readonly history?: History;
+  /** Server-Sent Events of live windows; with `live`. */
+  readonly stream?: LiveStream;
   /** Ingest adapters (webhooks, links), mounted beside the API routes. */
   readonly adapters?: readonly Router[];
   /** Names the dependencies that do not answer; empty when ready. */
@@ -56,6 +60,20 @@ function channelParam(req: Request): Channel | null {
     throw invalid([{ field: 'channel', message: `must be one of ${CHANNELS.join(', ')}` }]);
   }
   return channel as Channel;
+}
+
+function liveQuery(req: Request): {
+  surveyId: string;
+  channel: Channel | null;
+  window: WindowName;
+} {
+  const surveyId = surveyParam(req);
+  const channel = channelParam(req);
+  const window = one(req, 'window') ?? '24h';
+  if (!isWindowName(window)) {
+    throw invalid([{ field: 'window', message: 'must be one of 15m, 1h, 24h, 7d, 30d' }]);
+  }
+  return { surveyId, channel, window };
 }
 
 function toResponse(input: ResponseInput, receivedAt: number): NpsResponse {
@@ -136,13 +154,15 @@ export function createApp(deps: AppDeps): express.Express {
   const { live, history } = deps;
   if (live) {
     app.get('/v1/nps/live', requireScope('read'), async (req, res) => {
-      const surveyId = surveyParam(req);
-      const channel = channelParam(req);
-      const windowName = one(req, 'window') ?? '24h';
-      if (!isWindowName(windowName)) {
-        throw invalid([{ field: 'window', message: 'must be one of 15m, 1h, 24h, 7d, 30d' }]);
-      }
-      res.json(await liveBody(live, surveyId, channel, windowName, now()));
+      const { surveyId, channel, window } = liveQuery(req);
+      res.json(await liveBody(live, surveyId, channel, window, now()));
+    });
+  }
+  const { stream } = deps;
+  if (stream) {
+    app.get('/v1/nps/stream', requireScope('read'), (req, res) => {
+      const { surveyId, channel, window } = liveQuery(req);
+      stream.subscribe(res, surveyId, channel, window);
     });
   }
 
@@ -213,24 +233,6 @@ export function createApp(deps: AppDeps): express.Express {
     sendProblem(res, toProblem(error), req.path);
   });
   return app;
-}
-
-export async function liveBody(
-  live: LiveWindows,
-  surveyId: string,
-  channel: Channel | null,
-  window: WindowName,
-  nowMs: number,
-) {
-  const { from, to, ...tally } = await live.read(surveyId, channel, window, nowMs);
-  return {
-    surveyId,
-    channel,
-    window,
-    from: new Date(from).toISOString(),
-    to: new Date(to).toISOString(),
-    ...summarize(tally),
-  };
 }
 
 /** Converts anything thrown in a handler to a problem, once, here at the edge. */

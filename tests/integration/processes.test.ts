@@ -81,6 +81,16 @@ describe('nps processes', () => {
       ),
     ).toEqual(expected(22));
 
+    // An open live stream must not hold the shutdown.
+    const controller = new AbortController();
+    onTestFinished(() => {
+      controller.abort();
+    });
+    const stream = await fetch(`${nps.url}/v1/nps/stream?surveyId=${surveyId}`, {
+      headers: { authorization: `Bearer ${READ_KEY}` },
+      signal: controller.signal,
+    });
+    expect(stream.status).toBe(200);
     nps.process.kill('SIGTERM');
     expect(await exited(nps.process)).toBe(0);
   });

@@ -1,0 +1,95 @@
+import type { Response } from 'express';
+import type { Channel } from '../domain/response.js';
+import type { WindowName } from '../domain/windows.js';
+import type { LiveWindows } from '../storage/live-windows.js';
+import { liveBody } from './live-body.js';
+
+/**
+ * Server-Sent Events of live scores. Subscribers of the same (survey, channel, window) share one
+ * poller that reads the window once a second, so Redis load grows with the number of distinct
+ * windows watched, not with the number of dashboards. An `nps` event goes out when the JSON
+ * changed; a comment line keeps idle connections open through proxies.
+ */
+export class LiveStream {
+  readonly #live: LiveWindows;
+  readonly #intervalMs: number;
+  readonly #heartbeatMs: number;
+  readonly #now: () => number;
+  readonly #topics = new Map<
+    string,
+    {
+      subscribers: Set<Response>;
+      last: string | null;
+      timer: NodeJS.Timeout;
+      heartbeat: NodeJS.Timeout;
+    }
+  >();
+
+  constructor(
+    live: LiveWindows,
+    options: { intervalMs?: number; heartbeatMs?: number; now?: () => number } = {},
+  ) {
+    this.#live = live;
+    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.#now = options.now ?? Date.now;
+  }
+
+  subscribe(res: Response, surveyId: string, channel: Channel | null, window: WindowName): void {
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-store',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(`retry: 3000\n\n`);
+    const key = `${surveyId}\u0000${channel ?? ''}\u0000${window}`;
+    let topic = this.#topics.get(key);
+    if (!topic) {
+      const subscribers = new Set<Response>();
+      const poll = async () => {
+        const body = JSON.stringify(
+          await liveBody(this.#live, surveyId, channel, window, this.#now()),
+        );
+        const current = this.#topics.get(key);
+        if (!current || body === current.last) return;
+        current.last = body;
+        for (const sub of current.subscribers) sub.write(`event: nps\ndata: ${body}\n\n`);
+      };
+      topic = {
+        subscribers,
+        last: null,
+        // A failed read (Redis away) is skipped; the next tick tries again.
+        timer: setInterval(() => void poll().catch(() => undefined), this.#intervalMs),
+        heartbeat: setInterval(() => {
+          for (const sub of subscribers) sub.write(': heartbeat\n\n');
+        }, this.#heartbeatMs),
+      };
+      this.#topics.set(key, topic);
+      void poll().catch(() => undefined);
+    } else if (topic.last !== null) {
+      res.write(`event: nps\ndata: ${topic.last}\n\n`);
+    }
+    topic.subscribers.add(res);
+    res.on('close', () => {
+      const current = this.#topics.get(key);
+      if (!current) return;
+      current.subscribers.delete(res);
+      if (current.subscribers.size === 0) {
+        clearInterval(current.timer);
+        clearInterval(current.heartbeat);
+        this.#topics.delete(key);
+      }
+    });
+  }
+
+  /** Ends every stream (shutdown). */
+  close(): void {
+    for (const topic of this.#topics.values()) {
+      clearInterval(topic.timer);
+      clearInterval(topic.heartbeat);
+      for (const sub of topic.subscribers) sub.end();
+    }
+    this.#topics.clear();
+  }
+}
