@@ -164,6 +164,7 @@ export async function start(options: StartOptions): Promise<Running> {
     adapters,
     ...(stream && { stream }),
     apiKeys: config.apiKeys,
+    publicBaseUrl: config.publicBaseUrl,
     metrics,
     ...(publisher && { publisher }),
     ...(live && { live }),

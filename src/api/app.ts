@@ -13,16 +13,19 @@ import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
 import { authorizer } from './auth.js';
+import { MAX_BATCH } from './limits.js';
 import { liveBody } from './live-body.js';
+import { openApiDocument } from './openapi.js';
 import type { LiveStream } from './live-stream.js';
 import type { Metrics } from './metrics.js';
 import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
 
-export const MAX_BATCH = 1000;
 const MAX_HISTORY_BUCKETS = 5000;
 
 export interface AppDeps {
   readonly apiKeys: ReadonlyMap<string, ReadonlySet<Scope>>;
+  /** Base URL named in the OpenAPI document. */
+  readonly publicBaseUrl: string;
   readonly metrics: Metrics;
   /** Present in processes with the ingest role. */
   readonly publisher?: Publisher;
@@ -115,6 +118,11 @@ export function createApp(deps: AppDeps): express.Express {
         '/readyz',
       );
     }
+  });
+
+  const openApi = JSON.stringify(openApiDocument(deps.publicBaseUrl));
+  app.get('/openapi.json', (_req, res) => {
+    res.type('application/json').send(openApi);
   });
 
   app.get('/metrics', async (_req, res) => {

@@ -289,3 +289,27 @@ describe('poison records', () => {
     ]);
   });
 });
+
+describe('OpenAPI document', () => {
+  it('describes only routes that exist: every documented path and method is served', async () => {
+    const { url } = await startPipeline();
+    const doc = (await api(url, '/openapi.json')).body as {
+      openapi: string;
+      paths: Record<string, Record<string, unknown>>;
+    };
+    expect(doc.openapi).toBe('3.1.0');
+    const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item)
+        .filter((m) => ['get', 'post'].includes(m))
+        .map((method) => [method.toUpperCase(), path.replace('{token}', 'not-a-token')] as const),
+    );
+    expect(routes.length).toBeGreaterThanOrEqual(13);
+    for (const [method, path] of routes) {
+      const controller = new AbortController();
+      const res = await fetch(`${url}${path}`, { method, signal: controller.signal });
+      const text = path.endsWith('/stream') ? '' : await res.text();
+      controller.abort();
+      expect(text, `${method} ${path}`).not.toContain('No route for');
+    }
+  });
+});

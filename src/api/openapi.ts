@@ -1,0 +1,372 @@
+import { MAX_BATCH } from './limits.js';
+
+/** The OpenAPI 3.1 description served at GET /openapi.json. */
+
+const problem = { $ref: '#/components/responses/Problem' };
+const surveyId = {
+  name: 'surveyId',
+  in: 'query',
+  required: true,
+  schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+};
+const channelParam = {
+  name: 'channel',
+  in: 'query',
+  schema: { $ref: '#/components/schemas/Channel' },
+};
+const windowParam = {
+  name: 'window',
+  in: 'query',
+  schema: { type: 'string', enum: ['15m', '1h', '24h', '7d', '30d'], default: '24h' },
+};
+const read = [{ apiKey: ['read'] }];
+const ingest = [{ apiKey: ['ingest'] }];
+
+const score = {
+  type: 'object',
+  required: ['responses', 'promoters', 'passives', 'detractors', 'nps', 'marginOfError'],
+  properties: {
+    responses: { type: 'integer', description: 'Sample size n.' },
+    promoters: { type: 'integer' },
+    passives: { type: 'integer' },
+    detractors: { type: 'integer' },
+    nps: {
+      type: ['number', 'null'],
+      description: '% promoters - % detractors, one decimal; null when n = 0.',
+    },
+    marginOfError: {
+      type: ['number', 'null'],
+      description:
+        '95 % margin in NPS points: 100*1.96*sqrt((p+d-(p-d)^2)/n), one decimal; null when n = 0.',
+    },
+  },
+};
+
+export function openApiDocument(publicBaseUrl: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'nps-pipeline',
+      version: '1',
+      description: 'Net Promoter Score ingest (web, SMS, email) and live and historical scores.',
+    },
+    servers: [{ url: publicBaseUrl }],
+    components: {
+      securitySchemes: {
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'NPS_API_KEYS key with scope ingest or read.',
+        },
+      },
+      schemas: {
+        Channel: { type: 'string', enum: ['web', 'sms', 'email'] },
+        ResponseInput: {
+          type: 'object',
+          required: ['surveyId', 'score'],
+          additionalProperties: false,
+          properties: {
+            surveyId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+            score: { type: 'integer', minimum: 0, maximum: 10 },
+            comment: { type: ['string', 'null'], maxLength: 5000 },
+            responseId: {
+              type: ['string', 'null'],
+              description: 'Deduplication key; a UUID when absent.',
+            },
+            respondentId: { type: ['string', 'null'] },
+            respondedAt: {
+              type: ['string', 'null'],
+              format: 'date-time',
+              description: 'Default now; at most 5 minutes ahead.',
+            },
+            channel: { $ref: '#/components/schemas/Channel' },
+            locale: { type: ['string', 'null'], examples: ['da', 'sv', 'en-GB'] },
+            segment: {
+              type: 'object',
+              maxProperties: 10,
+              additionalProperties: { type: 'string', maxLength: 256 },
+            },
+          },
+        },
+        Live: {
+          allOf: [
+            score,
+            {
+              type: 'object',
+              properties: {
+                surveyId: { type: 'string' },
+                channel: { oneOf: [{ $ref: '#/components/schemas/Channel' }, { type: 'null' }] },
+                window: { type: 'string' },
+                from: { type: 'string', format: 'date-time' },
+                to: { type: 'string', format: 'date-time' },
+              },
+            },
+          ],
+        },
+        Problem: {
+          type: 'object',
+          description: 'RFC 9457 problem details.',
+          properties: {
+            type: { type: 'string' },
+            title: { type: 'string' },
+            status: { type: 'integer' },
+            detail: { type: 'string' },
+            instance: { type: 'string' },
+            errors: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: { field: { type: 'string' }, message: { type: 'string' } },
+              },
+            },
+          },
+        },
+      },
+      responses: {
+        Problem: {
+          description: 'An error, as application/problem+json.',
+          content: {
+            'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } },
+          },
+        },
+      },
+    },
+    paths: {
+      '/v1/responses': {
+        post: {
+          summary: `Record one response or a batch of up to ${MAX_BATCH}; a batch with any invalid item is refused whole.`,
+          security: ingest,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  oneOf: [
+                    { $ref: '#/components/schemas/ResponseInput' },
+                    {
+                      type: 'array',
+                      minItems: 1,
+                      maxItems: MAX_BATCH,
+                      items: { $ref: '#/components/schemas/ResponseInput' },
+                    },
+                  ],
+                },
+              },
+            },
+          },
+          responses: {
+            '202': {
+              description: 'Durably handed to Kafka.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      accepted: { type: 'integer' },
+                      responseIds: { type: 'array', items: { type: 'string' } },
+                    },
+                  },
+                },
+              },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+            '413': problem,
+            '415': problem,
+            '503': problem,
+          },
+        },
+      },
+      '/v1/invitations': {
+        post: {
+          summary: 'Create an invitation with signed score links (needs NPS_LINK_SECRET).',
+          security: ingest,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['surveyId', 'channel'],
+                  properties: {
+                    surveyId: { type: 'string' },
+                    channel: { $ref: '#/components/schemas/Channel' },
+                    respondentId: {
+                      type: 'string',
+                      description: 'Emails and phone numbers are pseudonymized.',
+                    },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': {
+              description: 'The invitation.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      invitationId: { type: 'string' },
+                      token: { type: 'string' },
+                      url: { type: 'string' },
+                      expiresAt: { type: 'string', format: 'date-time' },
+                      scoreUrls: {
+                        type: 'array',
+                        items: { type: 'string' },
+                        minItems: 11,
+                        maxItems: 11,
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/r/{token}': {
+        parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
+        get: {
+          summary: 'The answer page, score preselected; records nothing.',
+          parameters: [
+            { name: 'score', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 10 } },
+          ],
+          responses: {
+            '200': { description: 'HTML form.' },
+            '404': { description: 'Forged, altered or expired link.' },
+          },
+        },
+        post: {
+          summary:
+            'Record the answer; responseId is the invitation id, so a second submit counts once.',
+          requestBody: {
+            content: {
+              'application/x-www-form-urlencoded': {
+                schema: {
+                  type: 'object',
+                  properties: { score: { type: 'string' }, comment: { type: 'string' } },
+                },
+              },
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: { score: { type: 'integer' }, comment: { type: 'string' } },
+                },
+              },
+            },
+          },
+          responses: {
+            '200': { description: 'Thank-you page.' },
+            '202': { description: '{"responseId"} for JSON clients.' },
+            '400': problem,
+            '404': problem,
+          },
+        },
+      },
+      '/v1/webhooks/twilio/sms': {
+        post: {
+          summary: 'Twilio inbound SMS (X-Twilio-Signature verified); replies TwiML.',
+          parameters: [surveyId],
+          responses: {
+            '200': { description: 'TwiML.' },
+            '400': problem,
+            '403': problem,
+            '503': problem,
+          },
+        },
+      },
+      '/v1/webhooks/mailgun': {
+        post: {
+          summary: 'Mailgun inbound route (signature, 15-minute window, token replay refused).',
+          parameters: [surveyId],
+          responses: {
+            '200': { description: '{"recorded": boolean}' },
+            '400': problem,
+            '403': problem,
+            '503': problem,
+          },
+        },
+      },
+      '/v1/nps/live': {
+        get: {
+          summary: 'Live NPS of a sliding event-time window ending now.',
+          security: read,
+          parameters: [surveyId, windowParam, channelParam],
+          responses: {
+            '200': {
+              description: 'The window.',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Live' } } },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/nps/stream': {
+        get: {
+          summary:
+            'Server-Sent Events: event `nps` with the live JSON when it changes (at most once a second), heartbeat every 15 s.',
+          security: read,
+          parameters: [surveyId, windowParam, channelParam],
+          responses: {
+            '200': { description: 'text/event-stream' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/nps/history': {
+        get: {
+          summary: 'Historical NPS in non-empty UTC buckets, in time order.',
+          security: read,
+          parameters: [
+            surveyId,
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', format: 'date-time' },
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            {
+              name: 'interval',
+              in: 'query',
+              schema: { type: 'string', enum: ['hour', 'day', 'week', 'month'], default: 'day' },
+            },
+            { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['channel'] } },
+          ],
+          responses: {
+            '200': { description: 'The series.' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/healthz': { get: { summary: 'Liveness.', responses: { '200': { description: 'ok' } } } },
+      '/readyz': {
+        get: {
+          summary: 'Readiness; 503 naming what is unreachable.',
+          responses: { '200': { description: 'ready' }, '503': problem },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics.',
+          responses: { '200': { description: 'text/plain' } },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document.', responses: { '200': { description: 'OpenAPI 3.1' } } },
+      },
+    },
+  };
+}
