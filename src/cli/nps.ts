@@ -6,11 +6,13 @@ import { NpsError } from '../errors.js';
 import { createClickHouse } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations.js';
 import { ROLES, start } from '../start.js';
+import { runDemo } from './demo.js';
 import type { Role } from '../start.js';
 
 const USAGE = `usage:
   nps start [--roles ingest,process,api] [--port N]
-  nps migrate`;
+  nps migrate
+  nps demo [--rate N] [--duration S] [--survey ID] [--url URL]`;
 
 /** Services come from env, else docker compose or the local stack (npm run services:up). */
 async function endpoints(config: ReturnType<typeof loadConfig>) {
@@ -36,7 +38,14 @@ async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { roles: { type: 'string', default: ROLES.join(',') }, port: { type: 'string' } },
+    options: {
+      roles: { type: 'string', default: ROLES.join(',') },
+      port: { type: 'string' },
+      rate: { type: 'string', default: '20' },
+      duration: { type: 'string' },
+      survey: { type: 'string', default: 'demo' },
+      url: { type: 'string' },
+    },
   });
   const config = loadConfig();
   switch (positionals[0]) {
@@ -73,6 +82,35 @@ async function main(argv: string[]): Promise<void> {
       process.once('SIGINT', () => {
         stop('SIGINT');
       });
+      return;
+    }
+    case 'demo': {
+      const rate = Number(values.rate);
+      const duration = values.duration === undefined ? undefined : Number(values.duration);
+      const key = [...config.apiKeys].find(([, scopes]) => scopes.has('ingest'))?.[0];
+      if (!Number.isInteger(rate) || rate < 1 || rate > 1000) {
+        throw new NpsError('CONFIG_INVALID', '--rate takes responses per second, 1-1000');
+      }
+      if (duration !== undefined && !(duration > 0)) {
+        throw new NpsError('CONFIG_INVALID', '--duration takes seconds');
+      }
+      if (key === undefined)
+        throw new NpsError('CONFIG_INVALID', 'NPS_API_KEYS has no key with the ingest scope');
+      let stop = false;
+      process.once('SIGINT', () => (stop = true));
+      process.once('SIGTERM', () => (stop = true));
+      const baseUrl = values.url ?? `http://127.0.0.1:${config.port}`;
+      console.log(`sending ${rate} responses/s for survey ${values.survey} to ${baseUrl}`);
+      const accepted = await runDemo({
+        baseUrl,
+        apiKey: key,
+        rate,
+        surveyId: values.survey,
+        durationSeconds: duration,
+        log: (m) => { console.log(m); },
+        stopped: () => stop,
+      });
+      console.log(`done: ${accepted} responses accepted`);
       return;
     }
     default:

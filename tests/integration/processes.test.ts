@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { childEnv, exited, startChild } from '../support/child.js';
+import { childEnv, exited, runCli, startChild } from '../support/child.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -13,6 +13,7 @@ import {
   drained,
   eventually,
   pipelineEnv,
+  startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
 
@@ -93,6 +94,21 @@ describe('nps processes', () => {
     expect(stream.status).toBe(200);
     nps.process.kill('SIGTERM');
     expect(await exited(nps.process)).toBe(0);
+  });
+
+  it('nps demo sends the asked rate through the public API for the asked time', async () => {
+    const { url, config } = await startPipeline();
+    const surveyId = uniqueName('demo');
+    const { code, output } = await runCli(
+      ['demo', '--rate', '25', '--duration', '2', '--survey', surveyId, '--url', url],
+      { NPS_API_KEYS: `${INGEST_KEY}:ingest` },
+    );
+    expect(output).toContain('done: 50 responses accepted');
+    expect(code).toBe(0);
+    await drained(config);
+    const live = (await api(url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY }))
+      .body as Counts;
+    expect(live.responses).toBe(50);
   });
 
   it('a second process on the same embedded ClickHouse folder fails at start, saying why', async () => {
