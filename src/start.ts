@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
+import type { LogEntry } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createApp } from './api/app.js';
@@ -55,14 +56,23 @@ export async function start(options: StartOptions): Promise<Running> {
     });
   const has = (role: Role) => roles.includes(role);
   const metrics = createMetrics();
-  const kafka = new Kafka({
-    clientId: `nps-${roles.join('-')}`,
+  const kafkaOptions = {
     brokers: [...endpoints.kafkaBrokers],
     logLevel: logLevel.ERROR,
-    logCreator: () => (entry) => {
+    logCreator: () => (entry: LogEntry) => {
       // kafkajs entries carry broker addresses and error texts, never message contents.
       log(`kafkajs ${entry.namespace}: ${entry.log.message}`);
     },
+  };
+  // The processor and admin work keep kafkajs's patient retries; ingest answers an HTTP request
+  // and must give up within seconds, so it gets a client of its own that fails fast.
+  const kafka = new Kafka({ ...kafkaOptions, clientId: `nps-${roles.join('-')}` });
+  const ingestKafka = new Kafka({
+    ...kafkaOptions,
+    clientId: 'nps-ingest',
+    connectionTimeout: 1000,
+    requestTimeout: 5000,
+    retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 1000 },
   });
   const codec = new ResponseCodec(endpoints.schemaRegistryUrl, config.topic);
   const closers: { name: string; close: () => Promise<unknown> }[] = [];
@@ -91,7 +101,7 @@ export async function start(options: StartOptions): Promise<Running> {
   let publisher: Publisher | undefined;
   if (has('ingest')) {
     await codec.register();
-    publisher = new Publisher(kafka, codec, config.topic);
+    publisher = new Publisher(ingestKafka, codec, config.topic);
     await publisher.connect();
   }
 
@@ -165,6 +175,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(stream && { stream }),
     apiKeys: config.apiKeys,
     publicBaseUrl: config.publicBaseUrl,
+    ...(config.pseudonymKey !== undefined && { pseudonymKey: config.pseudonymKey }),
     metrics,
     ...(publisher && { publisher }),
     ...(live && { live }),

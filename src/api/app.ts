@@ -9,6 +9,7 @@ import { isWindowName } from '../domain/windows.js';
 import type { WindowName } from '../domain/windows.js';
 import { NpsError } from '../errors.js';
 import type { Publisher } from '../ingest/publisher.js';
+import { respondentIdFrom } from '../ingest/pseudonym.js';
 import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
@@ -24,6 +25,8 @@ const MAX_HISTORY_BUCKETS = 5000;
 
 export interface AppDeps {
   readonly apiKeys: ReadonlyMap<string, ReadonlySet<Scope>>;
+  /** Key of the HMAC that replaces emails and phone numbers given as respondentId. */
+  readonly pseudonymKey?: string;
   /** Base URL named in the OpenAPI document. */
   readonly publicBaseUrl: string;
   readonly metrics: Metrics;
@@ -79,7 +82,11 @@ function liveQuery(req: Request): {
   return { surveyId, channel, window };
 }
 
-function toResponse(input: ResponseInput, receivedAt: number): NpsResponse {
+function toResponse(
+  input: ResponseInput,
+  receivedAt: number,
+  pseudonymKey: string | undefined,
+): NpsResponse {
   return {
     responseId: input.responseId ?? randomUUID(),
     surveyId: input.surveyId,
@@ -87,7 +94,7 @@ function toResponse(input: ResponseInput, receivedAt: number): NpsResponse {
     score: input.score,
     comment: input.comment,
     locale: input.locale,
-    respondentId: input.respondentId,
+    respondentId: respondentIdFrom(pseudonymKey, input.respondentId),
     segment: input.segment,
     respondedAt: input.respondedAt ?? receivedAt,
     receivedAt,
@@ -143,7 +150,7 @@ export function createApp(deps: AppDeps): express.Express {
       const responses: NpsResponse[] = [];
       items.forEach((item, index) => {
         const checked = validateResponseInput(item, at, batch ? `[${index}]` : '');
-        if (checked.ok) responses.push(toResponse(checked.value, at));
+        if (checked.ok) responses.push(toResponse(checked.value, at, deps.pseudonymKey));
         else problems.push(...checked.problems);
       });
       if (problems.length > 0) {

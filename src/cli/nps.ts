@@ -107,7 +107,9 @@ async function main(argv: string[]): Promise<void> {
         rate,
         surveyId: values.survey,
         durationSeconds: duration,
-        log: (m) => { console.log(m); },
+        log: (m) => {
+          console.log(m);
+        },
         stopped: () => stop,
       });
       console.log(`done: ${accepted} responses accepted`);

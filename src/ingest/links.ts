@@ -7,7 +7,7 @@ import type { Scope } from '../config/config.js';
 import { CHANNELS, SURVEY_ID, validateResponseInput } from '../domain/response.js';
 import type { Channel, NpsResponse } from '../domain/response.js';
 import type { Publisher } from './publisher.js';
-import { pseudonymize } from './pseudonym.js';
+import { respondentIdFrom } from './pseudonym.js';
 
 /**
  * Invitations and one-click score links. An invitation is stateless: its token carries the
@@ -154,12 +154,7 @@ export function linksRouter(deps: LinkDeps): Router {
       surveyId: surveyId as string,
       channel: channel as Channel,
       // Emails and phone numbers never go into a token in clear; opaque ids stay as given.
-      respondentId:
-        contact === null
-          ? null
-          : /[@+]|^\d{6,}$/.test(contact)
-            ? pseudonymize(deps.pseudonymKey, contact)
-            : contact,
+      respondentId: respondentIdFrom(deps.pseudonymKey, contact),
       expiresAt: deps.now() + LINK_LIFETIME_MS,
     };
     const token = signInvitation(deps.secret, invitation);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { ResponseCodec } from '../../src/kafka/response-codec.js';
 import { createTopic, endpoints, kafka, uniqueName } from '../support/services.js';
 
 const schema = readFileSync(new URL('../../schemas/nps-response.avsc', import.meta.url), 'utf8');
@@ -60,7 +61,7 @@ describe('Kafka with Avro through the schema registry', () => {
     expect(received.value).toEqual(sent);
   });
 
-  it('the registry refuses a schema change that old readers could not handle (BACKWARD)', async () => {
+  it('the registry refuses a change old readers could not handle (BACKWARD) and accepts an optional field old readers decode', async () => {
     const subject = `${uniqueName('compat')}-value`;
     const reg = registry();
     await reg.register({ type: SchemaType.AVRO, schema }, { subject });
@@ -86,5 +87,23 @@ describe('Kafka with Avro through the schema registry', () => {
       { subject },
     );
     expect(second.id).toBeGreaterThan(0);
+
+    // A record written with the new schema still decodes in today's reader, the extra field unseen.
+    const record = {
+      responseId: 'r-1',
+      surveyId: 'checkout',
+      channel: 'email',
+      score: 7,
+      comment: null,
+      locale: 'sv',
+      respondentId: null,
+      segment: {},
+      respondedAt: Date.parse('2026-11-22T10:00:00Z'),
+      receivedAt: Date.parse('2026-11-22T10:00:01Z'),
+      providerMessageId: null,
+    };
+    const written = await reg.encode(second.id, { ...record, optionalNew: 'from a newer writer' });
+    const reader = new ResponseCodec(endpoints().schemaRegistryUrl, subject.replace(/-value$/, ''));
+    expect(await reader.decode(written)).toEqual(record);
   });
 });

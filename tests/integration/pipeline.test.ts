@@ -1,6 +1,6 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ResponseCodec } from '../../src/kafka/response-codec.js';
-import { endpoints, kafka } from '../support/services.js';
+import { clickhouse, endpoints, kafka } from '../support/services.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -311,5 +311,35 @@ describe('OpenAPI document', () => {
       controller.abort();
       expect(text, `${method} ${path}`).not.toContain('No route for');
     }
+  });
+});
+
+describe('personal data', () => {
+  it('an email or phone number given as respondentId is stored only as its keyed HMAC; an opaque id as given', async () => {
+    const { url, config } = await startPipeline();
+    const surveyId = uniqueName('pii');
+    const posted = await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: [
+        { surveyId, score: 3, respondentId: 'Kunde@Example.dk' },
+        { surveyId, score: 4, respondentId: '+45 12 34 56 78' },
+        { surveyId, score: 5, respondentId: 'crm-000123' },
+      ],
+    });
+    expect(posted.status).toBe(202);
+    await drained(config);
+    const rows = await (
+      await clickhouse().query({
+        query:
+          'SELECT score, respondent_id FROM {db:Identifier}.responses FINAL WHERE survey_id = {s:String} ORDER BY score',
+        query_params: { db: config.clickhouseDatabase, s: surveyId },
+        format: 'JSONEachRow',
+      })
+    ).json<{ score: number; respondent_id: string }>();
+    const [email, phone, opaque] = rows.map((r) => r.respondent_id);
+    expect(email).toMatch(/^r_[A-Za-z0-9_-]{32}$/);
+    expect(phone).toMatch(/^r_[A-Za-z0-9_-]{32}$/);
+    expect(opaque).toBe('crm-000123');
+    expect(JSON.stringify(rows)).not.toMatch(/example\.dk|12 34 56 78/i);
   });
 });

@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Config } from '../../src/config/config.js';
+import type { Endpoints } from '../../src/config/endpoints.js';
 import { start } from '../../src/start.js';
 import type { Role, Running } from '../../src/start.js';
 import { clickhouse, clickhouseTarget, endpoints, kafkaAdmin, uniqueName } from './services.js';
@@ -52,12 +53,13 @@ export function cleanupPipeline(env: Record<string, string>): void {
 export async function startPipeline(
   roles: readonly Role[] = ['ingest', 'process', 'api'],
   env: Record<string, string> = pipelineEnv(),
+  services: Partial<Endpoints> = {},
 ): Promise<Running & { config: Config; env: Record<string, string> }> {
   const config = loadConfig({ ...process.env, ...env });
   cleanupPipeline(env);
   const running = await start({
     config,
-    endpoints: { ...endpoints(), clickhouse: clickhouseTarget() },
+    endpoints: { ...endpoints(), clickhouse: clickhouseTarget(), ...services },
     roles,
     port: 0,
     log: () => undefined,
@@ -113,8 +115,12 @@ export async function eventually<T>(
 export { uniqueName };
 
 /** Waits until the processors' group has committed every record on the topic. */
-export async function drained(config: Config, timeoutMs = 30_000): Promise<void> {
-  const admin = await kafkaAdmin();
+export async function drained(
+  config: Config,
+  timeoutMs = 30_000,
+  brokers?: readonly string[],
+): Promise<void> {
+  const admin = await kafkaAdmin(brokers);
   await eventually(
     async () => {
       const [high, committed] = await Promise.all([

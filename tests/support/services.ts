@@ -21,17 +21,17 @@ export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID()}`;
 }
 
-export function kafka(): Kafka {
+export function kafka(brokers: readonly string[] = endpoints().kafkaBrokers): Kafka {
   return new Kafka({
     clientId: 'nps-tests',
-    brokers: [...endpoints().kafkaBrokers],
+    brokers: [...brokers],
     logLevel: logLevel.NOTHING,
   });
 }
 
 /** A connected admin client, disconnected when the test ends. */
-export async function kafkaAdmin(): Promise<Admin> {
-  const admin = kafka().admin();
+export async function kafkaAdmin(brokers?: readonly string[]): Promise<Admin> {
+  const admin = kafka(brokers).admin();
   await admin.connect();
   onTestFinished(() => admin.disconnect());
   return admin;

@@ -1,0 +1,85 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { kafkaService } from '../../deploy/local/kafka.js';
+import { portOpen, stopDaemon } from '../../deploy/local/processes.js';
+import { startService } from '../../deploy/local/stack.js';
+import { loadConfig } from '../../src/config/config.js';
+import {
+  INGEST_KEY,
+  READ_KEY,
+  api,
+  drained,
+  eventually,
+  pipelineEnv,
+  startPipeline,
+  uniqueName,
+} from '../support/pipeline.js';
+
+/** Two adjacent free loopback ports (broker and controller). */
+async function portPair(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 9_000) * 2;
+    if (!(await portOpen(port)) && !(await portOpen(port + 1))) return port;
+  }
+  throw new Error('no two adjacent free ports found');
+}
+
+describe('Kafka outage', () => {
+  // A broker of this test's own, started with the local stack's code, so stopping it
+  // disturbs no other test.
+  it('ingest answers 503 with Retry-After while the broker is down, records nothing then, and recovers by itself', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nps-outage-'));
+    const port = await portPair();
+    const broker = kafkaService({
+      config: loadConfig({
+        ...process.env,
+        NPS_STACK_DIR: dir,
+        NPS_STACK_KAFKA_PORT: String(port),
+      }),
+    });
+    onTestFinished(async () => {
+      await stopDaemon(broker.daemon, 5000);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    await startService(broker);
+
+    const env = pipelineEnv();
+    const { url, config } = await startPipeline(['ingest', 'process', 'api'], env, {
+      kafkaBrokers: [`127.0.0.1:${port}`],
+    });
+    const surveyId = uniqueName('outage');
+    const post = (score: number) =>
+      api(url, '/v1/responses', { key: INGEST_KEY, body: { surveyId, score } });
+    expect((await post(10)).status).toBe(202);
+
+    await stopDaemon(broker.daemon, 10_000);
+    const before = Date.now();
+    const refused = await post(0);
+    // Within seconds, not after a long client-side retry loop.
+    expect(Date.now() - before).toBeLessThan(15_000);
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+    expect(refused.headers.get('content-type')).toContain('application/problem+json');
+    expect(refused.body.detail).toContain('nothing was recorded');
+    const ready = await api(url, '/readyz');
+    expect(ready.status).toBe(503);
+    expect(ready.body.unreachable).toEqual(['kafka']);
+
+    await startService(broker);
+    const accepted = await eventually(
+      () => post(9),
+      (r) => r.status === 202,
+      60_000,
+    );
+    expect(accepted.status).toBe(202);
+
+    await drained(config, 90_000, [`127.0.0.1:${port}`]);
+    const live = await eventually(
+      async () => (await api(url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY })).body,
+      (b) => b.responses === 2,
+    );
+    expect(live).toMatchObject({ responses: 2, promoters: 2, detractors: 0 });
+  });
+});
