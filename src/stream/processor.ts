@@ -51,23 +51,28 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     const records: LiveRecord[] = [];
     const poison: { value: Buffer | null; key: Buffer | null; offset: string; reason: string }[] =
       [];
-    for (const message of batch.messages) {
-      try {
+    // Decoding only awaits the registry for a schema id not seen before; all at once, not in turn.
+    const decoded = await Promise.allSettled(batch.messages.map((m) => deps.codec.decode(m.value)));
+    decoded.forEach((result, i) => {
+      const message = batch.messages[i];
+      if (!message) return;
+      if (result.status === 'fulfilled') {
         records.push({
-          response: await deps.codec.decode(message.value),
+          response: result.value,
           partition: batch.partition,
           offset: message.offset,
         });
-      } catch (error) {
-        if (!(error instanceof PoisonRecordError)) throw error;
+      } else if (result.reason instanceof PoisonRecordError) {
         poison.push({
           value: message.value,
           key: message.key,
           offset: message.offset,
-          reason: error.message,
+          reason: result.reason.message,
         });
+      } else {
+        throw result.reason;
       }
-    }
+    });
     if (poison.length > 0) {
       await dlq.send({
         topic: deps.deadLetterTopic,
