@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import type { NextFunction, Request, Response, Router } from 'express';
-import type { Scope } from '../config/config.js';
+import type { ApiKey } from '../config/config.js';
 import { summarize } from '../domain/nps.js';
 import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../domain/response.js';
 import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
@@ -13,7 +13,7 @@ import { respondentIdFrom } from '../ingest/pseudonym.js';
 import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
-import { authorizer } from './auth.js';
+import { allowSurvey, authorizer } from './auth.js';
 import { MAX_BATCH } from './limits.js';
 import { liveBody } from './live-body.js';
 import { openApiDocument } from './openapi.js';
@@ -24,7 +24,7 @@ import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
 const MAX_HISTORY_BUCKETS = 5000;
 
 export interface AppDeps {
-  readonly apiKeys: ReadonlyMap<string, ReadonlySet<Scope>>;
+  readonly apiKeys: readonly ApiKey[];
   /** Key of the HMAC that replaces emails and phone numbers given as respondentId. */
   readonly pseudonymKey?: string;
   /** Base URL named in the OpenAPI document. */
@@ -157,6 +157,7 @@ export function createApp(deps: AppDeps): express.Express {
         deps.metrics.ingested.inc({ channel: 'api', outcome: 'rejected' });
         throw invalid(problems);
       }
+      for (const r of new Set(responses.map((x) => x.surveyId))) allowSurvey(res, r);
       await publisher.publish(responses);
       for (const r of responses)
         deps.metrics.ingested.inc({ channel: r.channel, outcome: 'accepted' });
@@ -170,6 +171,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (live) {
     app.get('/v1/nps/live', requireScope('read'), async (req, res) => {
       const { surveyId, channel, window } = liveQuery(req);
+      allowSurvey(res, surveyId);
       res.json(await liveBody(live, surveyId, channel, window, now()));
     });
   }
@@ -177,6 +179,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (stream) {
     app.get('/v1/nps/stream', requireScope('read'), (req, res) => {
       const { surveyId, channel, window } = liveQuery(req);
+      allowSurvey(res, surveyId);
       stream.subscribe(res, surveyId, channel, window);
     });
   }
@@ -184,6 +187,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (history) {
     app.get('/v1/nps/history', requireScope('read'), async (req, res) => {
       const surveyId = surveyParam(req);
+      allowSurvey(res, surveyId);
       const problems: FieldProblem[] = [];
       const fromRaw = one(req, 'from');
       const toRaw = one(req, 'to');

@@ -1,17 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { RequestHandler } from 'express';
-import type { Scope } from '../config/config.js';
+import type { RequestHandler, Response } from 'express';
+import type { ApiKey, Scope } from '../config/config.js';
 import { HttpProblem } from './problem.js';
 
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value).digest();
-}
+const UNAUTHORIZED = { 'WWW-Authenticate': 'Bearer' };
 
-/** Bearer-key check in constant time over every configured key. */
-export function authorizer(apiKeys: ReadonlyMap<string, ReadonlySet<Scope>>) {
-  const keys = [...apiKeys].map(([key, scopes]) => ({ hash: digest(key), scopes }));
+/**
+ * Bearer-key check: the SHA-256 of the given key is compared, in constant time, with every
+ * configured key's. A key restricted to some surveys leaves that list in res.locals for
+ * `allowSurvey`.
+ */
+export function authorizer(apiKeys: readonly ApiKey[]) {
   return (scope: Scope): RequestHandler =>
-    (req, _res, next) => {
+    (req, res, next) => {
       const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
       if (!match?.[1]) {
         next(
@@ -20,30 +21,30 @@ export function authorizer(apiKeys: ReadonlyMap<string, ReadonlySet<Scope>>) {
             'Unauthorized',
             'Send an API key as Authorization: Bearer <key>',
             {},
-            {
-              'WWW-Authenticate': 'Bearer',
-            },
+            UNAUTHORIZED,
           ),
         );
         return;
       }
-      const given = digest(match[1]);
-      let scopes: ReadonlySet<Scope> | undefined;
-      for (const key of keys) {
-        if (timingSafeEqual(key.hash, given)) scopes = key.scopes;
+      const given = createHash('sha256').update(match[1]).digest();
+      let found: ApiKey | undefined;
+      for (const key of apiKeys) {
+        if (timingSafeEqual(key.sha256, given)) found = key;
       }
-      if (!scopes)
-        next(
-          new HttpProblem(
-            401,
-            'Unauthorized',
-            'Unknown API key',
-            {},
-            { 'WWW-Authenticate': 'Bearer' },
-          ),
-        );
-      else if (!scopes.has(scope))
+      if (!found) next(new HttpProblem(401, 'Unauthorized', 'Unknown API key', {}, UNAUTHORIZED));
+      else if (!found.scopes.has(scope))
         next(new HttpProblem(403, 'Forbidden', `This key lacks the ${scope} scope`));
-      else next();
+      else {
+        res.locals.surveys = found.surveys;
+        next();
+      }
     };
+}
+
+/** 403 unless the authorized key may touch this survey. */
+export function allowSurvey(res: Response, surveyId: string): void {
+  const surveys = res.locals.surveys as ReadonlySet<string> | null | undefined;
+  if (surveys && !surveys.has(surveyId)) {
+    throw new HttpProblem(403, 'Forbidden', `This key is not allowed for survey ${surveyId}`);
+  }
 }

@@ -87,7 +87,9 @@ async function main(argv: string[]): Promise<void> {
     case 'demo': {
       const rate = Number(values.rate);
       const duration = values.duration === undefined ? undefined : Number(values.duration);
-      const key = [...config.apiKeys].find(([, scopes]) => scopes.has('ingest'))?.[0];
+      const key = config.apiKeys.find(
+        (k) => k.scopes.has('ingest') && k.plain !== undefined,
+      )?.plain;
       if (!Number.isInteger(rate) || rate < 1 || rate > 1000) {
         throw new NpsError('CONFIG_INVALID', '--rate takes responses per second, 1-1000');
       }

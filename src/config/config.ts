@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NpsError } from '../errors.js';
@@ -260,8 +261,8 @@ export const settings = {
   },
   apiKeys: {
     env: 'NPS_API_KEYS',
-    doc: 'API keys as a comma list of key:scope (scope ingest or read); Authorization: Bearer <key>.',
-    format: 'comma list of key:scope, scope ingest or read',
+    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest or read; key may be sha256:<hex>.',
+    format: 'comma list of key:scope[:survey|survey], key 16+ characters or sha256:<64 hex>',
     parse: (raw: string) => parseApiKeys(raw),
     fallback: () => '',
   },
@@ -294,22 +295,66 @@ export const settings = {
 export const SCOPES = ['ingest', 'read'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-function parseApiKeys(raw: string): ReadonlyMap<string, ReadonlySet<Scope>> {
-  const keys = new Map<string, Set<Scope>>();
-  for (const entry of raw
+/** One API key as configured: only its SHA-256 is kept in memory. */
+export interface ApiKey {
+  readonly sha256: Buffer;
+  readonly scopes: ReadonlySet<Scope>;
+  /** Survey ids the key may touch; null for every survey. */
+  readonly surveys: ReadonlySet<string> | null;
+  /** The key itself when it was given in clear (for `nps demo`); undefined for hashed keys. */
+  readonly plain?: string;
+}
+
+/**
+ * `key:scope[:survey1|survey2]`, comma-separated. A key may be given as `sha256:<64 hex>` so the
+ * secret itself never sits in the environment.
+ */
+function parseApiKeys(raw: string): readonly ApiKey[] {
+  const keys = new Map<
+    string,
+    { sha256: Buffer; scopes: Set<Scope>; surveys: Set<string> | null; plain?: string }
+  >();
+  const entries = raw
     .split(',')
     .map((e) => e.trim())
-    .filter((e) => e !== '')) {
-    const at = entry.lastIndexOf(':');
-    const key = entry.slice(0, at);
-    const scope = entry.slice(at + 1);
-    if (at <= 0 || !(SCOPES as readonly string[]).includes(scope)) {
-      throw new Error(`has an entry that is not key:scope with scope ${SCOPES.join(' or ')}`);
+    .filter((e) => e !== '');
+  for (const entry of entries) {
+    const parts = entry.split(':');
+    let surveys: Set<string> | null = null;
+    if (parts.length >= 3 && !(SCOPES as readonly string[]).includes(parts.at(-1) ?? '')) {
+      surveys = new Set((parts.pop() ?? '').split('|'));
+      if ([...surveys].some((id) => !/^[A-Za-z0-9._-]{1,64}$/.test(id))) {
+        throw new Error('has a survey restriction that is not a |-list of survey ids');
+      }
     }
-    if (key.length < 16) throw new Error('has a key shorter than 16 characters');
-    keys.set(key, (keys.get(key) ?? new Set<Scope>()).add(scope as Scope));
+    const scope = parts.pop() ?? '';
+    const key = parts.join(':');
+    if (!(SCOPES as readonly string[]).includes(scope) || key === '') {
+      throw new Error(
+        `has an entry that is not key:scope[:surveys] with scope ${SCOPES.join(', ')}`,
+      );
+    }
+    const hashed = /^sha256:([0-9a-fA-F]{64})$/.exec(key);
+    if (!hashed && key.length < 16) throw new Error('has a key shorter than 16 characters');
+    const sha256 = hashed?.[1]
+      ? Buffer.from(hashed[1], 'hex')
+      : createHash('sha256').update(key).digest();
+    const id = sha256.toString('hex');
+    const existing = keys.get(id);
+    if (existing) {
+      existing.scopes.add(scope as Scope);
+      if (existing.surveys && surveys) for (const s of surveys) existing.surveys.add(s);
+      else existing.surveys = null;
+    } else {
+      keys.set(id, {
+        sha256,
+        scopes: new Set([scope as Scope]),
+        surveys,
+        ...(!hashed && { plain: key }),
+      });
+    }
   }
-  return keys;
+  return [...keys.values()];
 }
 
 type Settings = typeof settings;

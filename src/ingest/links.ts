@@ -1,6 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Request, RequestHandler, Router } from 'express';
+import { allowSurvey } from '../api/auth.js';
 import { HttpProblem, invalid, requireJson } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Scope } from '../config/config.js';
@@ -148,6 +149,7 @@ export function linksRouter(deps: LinkDeps): Router {
       });
     }
     if (problems.length > 0) throw invalid(problems);
+    allowSurvey(res, surveyId as string);
     const contact = typeof respondentId === 'string' ? respondentId : null;
     const invitation: Invitation = {
       invitationId: randomUUID(),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { ResponseCodec } from '../../src/kafka/response-codec.js';
 import { clickhouse, endpoints, kafka } from '../support/services.js';
@@ -7,6 +8,7 @@ import {
   api,
   drained,
   eventually,
+  pipelineEnv,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -214,6 +216,50 @@ describe('the pipeline over HTTP', () => {
     expect((await api(url, '/v1/nps/live?surveyId=a&window=2h', { key: READ_KEY })).status).toBe(
       400,
     );
+  });
+
+  it('accepts a key configured as its SHA-256, and holds a survey-restricted key to its surveys', async () => {
+    const hashed = 'hashed-ingest-key-0123456789';
+    const shopOnly = 'shop-only-read-key-0123456789';
+    const shop = uniqueName('shop');
+    const other = uniqueName('other');
+    const env = {
+      ...pipelineEnv(),
+      NPS_API_KEYS: [
+        `sha256:${createHash('sha256').update(hashed).digest('hex')}:ingest:${shop}`,
+        `${shopOnly}:read:${shop}`,
+      ].join(','),
+    };
+    const { url } = await startPipeline(['ingest', 'api'], env);
+    expect(
+      (await api(url, '/v1/responses', { key: hashed, body: { surveyId: shop, score: 9 } })).status,
+    ).toBe(202);
+    const mixed = await api(url, '/v1/responses', {
+      key: hashed,
+      body: [
+        { surveyId: shop, score: 9 },
+        { surveyId: other, score: 1 },
+      ],
+    });
+    expect(mixed.status).toBe(403);
+    expect(mixed.body.detail).toContain(`not allowed for survey ${other}`);
+    expect((await api(url, `/v1/nps/live?surveyId=${shop}`, { key: shopOnly })).status).toBe(200);
+    expect((await api(url, `/v1/nps/live?surveyId=${other}`, { key: shopOnly })).status).toBe(403);
+    expect(
+      (
+        await api(url, `/v1/nps/history?surveyId=${other}&from=2026-01-01T00:00:00Z`, {
+          key: shopOnly,
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await api(url, `/v1/responses`, {
+          key: `sha256:${createHash('sha256').update(hashed).digest('hex')}`,
+          body: { surveyId: shop, score: 9 },
+        })
+      ).status,
+    ).toBe(401);
   });
 
   it('reports readiness and serves Prometheus metrics', async () => {

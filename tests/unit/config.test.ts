@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, settings } from '../../src/config/config.js';
@@ -47,5 +48,31 @@ describe('configuration', () => {
     for (const setting of Object.values(settings)) {
       expect(readme, setting.env).toContain(`\`${setting.env}\``);
     }
+  });
+});
+
+describe('API keys', () => {
+  const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+  it('keeps only digests; a key may be given hashed, restricted to surveys, and listed once per scope', () => {
+    const { apiKeys } = loadConfig({
+      HOME: '/h',
+      NPS_API_KEYS: `plain-key-0123456789:ingest, plain-key-0123456789:read, sha256:${sha('hashed-secret')}:read:shop.dk|shop.se`,
+    });
+    expect(apiKeys).toHaveLength(2);
+    const [plain, hashed] = apiKeys;
+    expect(plain?.sha256.toString('hex')).toBe(sha('plain-key-0123456789'));
+    expect([...(plain?.scopes ?? [])]).toEqual(['ingest', 'read']);
+    expect(plain?.surveys).toBeNull();
+    expect(hashed?.plain).toBeUndefined();
+    expect([...(hashed?.surveys ?? [])]).toEqual(['shop.dk', 'shop.se']);
+  });
+
+  it('refuses short keys, unknown scopes and bad survey lists without echoing the key', () => {
+    const load = (keys: string) => () => loadConfig({ HOME: '/h', NPS_API_KEYS: keys });
+    expect(load('short:ingest')).toThrow(/NPS_API_KEYS has a key shorter than 16 characters/);
+    expect(load('long-enough-key-0123:write')).toThrow(/not key:scope\[:surveys\]/);
+    expect(load('long-enough-key-0123:read:bad survey')).toThrow(/survey restriction/);
+    expect(load('long-enough-key-0123:write')).not.toThrow(/long-enough-key-0123/);
   });
 });
