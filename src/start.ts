@@ -175,6 +175,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(stream && { stream }),
     apiKeys: config.apiKeys,
     publicBaseUrl: config.publicBaseUrl,
+    corsOrigins: config.corsOrigins,
     ...(config.pseudonymKey !== undefined && { pseudonymKey: config.pseudonymKey }),
     metrics,
     ...(publisher && { publisher }),

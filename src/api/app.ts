@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import cors from 'cors';
 import express from 'express';
+import helmet from 'helmet';
 import type { NextFunction, Request, Response, Router } from 'express';
 import type { ApiKey } from '../config/config.js';
 import { summarize } from '../domain/nps.js';
@@ -25,6 +27,8 @@ const MAX_HISTORY_BUCKETS = 5000;
 
 export interface AppDeps {
   readonly apiKeys: readonly ApiKey[];
+  /** Origins allowed by CORS; empty for none. */
+  readonly corsOrigins?: readonly string[];
   /** Key of the HMAC that replaces emails and phone numbers given as respondentId. */
   readonly pseudonymKey?: string;
   /** Base URL named in the OpenAPI document. */
@@ -106,6 +110,17 @@ export function createApp(deps: AppDeps): express.Express {
   const now = deps.now ?? Date.now;
   const app = express();
   app.disable('x-powered-by');
+  app.use(helmet());
+  if (deps.corsOrigins && deps.corsOrigins.length > 0) {
+    app.use(
+      cors({
+        origin: [...deps.corsOrigins],
+        methods: ['GET', 'POST'],
+        allowedHeaders: ['authorization', 'content-type'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.set('query parser', 'simple');
   const requireScope = authorizer(deps.apiKeys);
   const json = express.json({ limit: '1mb', strict: false, type: () => true });

@@ -285,6 +285,29 @@ export const settings = {
       return raw;
     },
   },
+  corsOrigins: {
+    env: 'NPS_CORS_ORIGINS',
+    doc: 'Browser origins allowed to call the API (widgets posting responses); unset: none.',
+    format: 'comma list of origins such as https://shop.example',
+    parse: (raw: string) => {
+      const origins = raw
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== '');
+      for (const origin of origins) {
+        let parsed: URL | undefined;
+        try {
+          parsed = new URL(origin);
+        } catch {
+          parsed = undefined;
+        }
+        if (!parsed || parsed.origin !== origin)
+          throw new Error(`has "${origin}", not an origin like https://host[:port]`);
+      }
+      return origins;
+    },
+    fallback: () => '',
+  },
   pseudonymKey: {
     env: 'NPS_PSEUDONYM_KEY',
     doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',

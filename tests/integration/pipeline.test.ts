@@ -262,6 +262,32 @@ describe('the pipeline over HTTP', () => {
     ).toBe(401);
   });
 
+  it('sends security headers, and CORS only to the configured origins', async () => {
+    const env = { ...pipelineEnv(), NPS_CORS_ORIGINS: 'https://shop.example' };
+    const { url } = await startPipeline(['ingest'], env);
+    const preflight = (origin: string) =>
+      fetch(`${url}/v1/responses`, {
+        method: 'OPTIONS',
+        headers: {
+          origin,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
+      });
+    const allowed = await preflight('https://shop.example');
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://shop.example');
+    expect(allowed.headers.get('access-control-allow-headers')).toBe('authorization,content-type');
+    expect(
+      (await preflight('https://evil.example')).headers.get('access-control-allow-origin'),
+    ).toBeNull();
+
+    const res = await fetch(`${url}/healthz`);
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(res.headers.get('strict-transport-security')).toContain('max-age=');
+    expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect(res.headers.get('x-powered-by')).toBeNull();
+  });
+
   it('reports readiness and serves Prometheus metrics', async () => {
     const { url } = await startPipeline();
     expect((await api(url, '/healthz')).status).toBe(200);
