@@ -14,6 +14,7 @@ import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { mailgunRouter } from './ingest/mailgun.js';
 import { linksRouter } from './ingest/links.js';
 import { authorizer } from './api/auth.js';
+import { RateLimiter } from './api/rate-limit.js';
 import type { Router } from 'express';
 import { ResponseCodec } from './kafka/response-codec.js';
 import { ensureTopics } from './kafka/topics.js';
@@ -132,6 +133,12 @@ export async function start(options: StartOptions): Promise<Running> {
     });
   }
 
+  const requireScope = authorizer(
+    config.apiKeys,
+    config.rateLimitPerKey > 0
+      ? new RateLimiter(config.rateLimitPerKey, 2 * config.rateLimitPerKey)
+      : undefined,
+  );
   const adapters: Router[] = [];
   if (publisher && config.twilioAuthToken !== undefined) {
     adapters.push(
@@ -153,7 +160,7 @@ export async function start(options: StartOptions): Promise<Running> {
         pseudonymKey: config.pseudonymKey,
         publisher,
         metrics,
-        requireScope: authorizer(config.apiKeys),
+        requireScope,
         now: Date.now,
       }),
     );
@@ -173,7 +180,11 @@ export async function start(options: StartOptions): Promise<Running> {
   const app = createApp({
     adapters,
     ...(stream && { stream }),
-    apiKeys: config.apiKeys,
+    requireScope,
+    trustProxy: config.trustProxy,
+    ...(config.rateLimitPerIp > 0 && {
+      ipLimit: new RateLimiter(config.rateLimitPerIp, 2 * config.rateLimitPerIp),
+    }),
     publicBaseUrl: config.publicBaseUrl,
     corsOrigins: config.corsOrigins,
     ...(config.pseudonymKey !== undefined && { pseudonymKey: config.pseudonymKey }),

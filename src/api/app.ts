@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
-import type { NextFunction, Request, Response, Router } from 'express';
-import type { ApiKey } from '../config/config.js';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { Scope } from '../config/config.js';
 import { summarize } from '../domain/nps.js';
 import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../domain/response.js';
 import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
@@ -15,7 +15,9 @@ import { respondentIdFrom } from '../ingest/pseudonym.js';
 import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
-import { allowSurvey, authorizer } from './auth.js';
+import { allowSurvey } from './auth.js';
+import { limitByIp } from './rate-limit.js';
+import type { RateLimiter } from './rate-limit.js';
 import { MAX_BATCH } from './limits.js';
 import { liveBody } from './live-body.js';
 import { openApiDocument } from './openapi.js';
@@ -26,7 +28,12 @@ import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
 const MAX_HISTORY_BUCKETS = 5000;
 
 export interface AppDeps {
-  readonly apiKeys: readonly ApiKey[];
+  /** Checks the bearer key for a scope (see auth.ts); shared with the ingest adapters. */
+  readonly requireScope: (scope: Scope) => RequestHandler;
+  /** Limits ingest, webhook and link posts per client address; none when undefined. */
+  readonly ipLimit?: RateLimiter;
+  /** Express `trust proxy`: how many reverse proxies' X-Forwarded-For to believe. */
+  readonly trustProxy?: number;
   /** Origins allowed by CORS; empty for none. */
   readonly corsOrigins?: readonly string[];
   /** Key of the HMAC that replaces emails and phone numbers given as respondentId. */
@@ -122,7 +129,15 @@ export function createApp(deps: AppDeps): express.Express {
     );
   }
   app.set('query parser', 'simple');
-  const requireScope = authorizer(deps.apiKeys);
+  const { requireScope } = deps;
+  app.set('trust proxy', deps.trustProxy ?? 0);
+  if (deps.ipLimit) {
+    // Before authentication, so guessing keys is limited too.
+    app.post(
+      ['/v1/responses', '/v1/invitations', '/v1/webhooks/*path', '/v1/r/*token'],
+      limitByIp(deps.ipLimit),
+    );
+  }
   const json = express.json({ limit: '1mb', strict: false, type: () => true });
 
   app.get('/healthz', (_req, res) => {

@@ -2,15 +2,17 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import type { ApiKey, Scope } from '../config/config.js';
 import { HttpProblem } from './problem.js';
+import type { RateLimiter } from './rate-limit.js';
+import { tooManyRequests } from './rate-limit.js';
 
 const UNAUTHORIZED = { 'WWW-Authenticate': 'Bearer' };
 
 /**
  * Bearer-key check: the SHA-256 of the given key is compared, in constant time, with every
- * configured key's. A key restricted to some surveys leaves that list in res.locals for
+ * configured key's. Ingest calls spend a token of the key's rate limit. A key restricted to some surveys leaves that list in res.locals for
  * `allowSurvey`.
  */
-export function authorizer(apiKeys: readonly ApiKey[]) {
+export function authorizer(apiKeys: readonly ApiKey[], ingestLimit?: RateLimiter) {
   return (scope: Scope): RequestHandler =>
     (req, res, next) => {
       const match = /^Bearer\s+(\S+)$/i.exec(req.get('authorization') ?? '');
@@ -35,6 +37,12 @@ export function authorizer(apiKeys: readonly ApiKey[]) {
       else if (!found.scopes.has(scope))
         next(new HttpProblem(403, 'Forbidden', `This key lacks the ${scope} scope`));
       else {
+        const wait =
+          scope === 'ingest' && ingestLimit ? ingestLimit.take(found.sha256.toString('hex')) : 0;
+        if (wait > 0) {
+          next(tooManyRequests(wait, 'API key'));
+          return;
+        }
         res.locals.surveys = found.surveys;
         next();
       }

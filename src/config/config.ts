@@ -285,6 +285,24 @@ export const settings = {
       return raw;
     },
   },
+  rateLimitPerKey: {
+    env: 'NPS_RATE_LIMIT_PER_KEY',
+    doc: 'Ingest requests per second per API key (burst: twice that); 0 turns it off.',
+    ...integer(0, 1_000_000),
+    fallback: () => '100',
+  },
+  rateLimitPerIp: {
+    env: 'NPS_RATE_LIMIT_PER_IP',
+    doc: 'Ingest, webhook and link requests per second per client address (burst: twice that); 0 turns it off.',
+    ...integer(0, 1_000_000),
+    fallback: () => '50',
+  },
+  trustProxy: {
+    env: 'NPS_TRUST_PROXY',
+    doc: 'Reverse proxies in front of the service, whose X-Forwarded-For is believed for the client address.',
+    ...integer(0, 10),
+    fallback: () => '0',
+  },
   corsOrigins: {
     env: 'NPS_CORS_ORIGINS',
     doc: 'Browser origins allowed to call the API (widgets posting responses); unset: none.',

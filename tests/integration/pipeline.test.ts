@@ -262,6 +262,42 @@ describe('the pipeline over HTTP', () => {
     ).toBe(401);
   });
 
+  it('answers 429 with Retry-After past a key’s or an address’s rate, and records none of the refused', async () => {
+    const env = { ...pipelineEnv(), NPS_RATE_LIMIT_PER_KEY: '1', NPS_RATE_LIMIT_PER_IP: '3' };
+    const { url, config } = await startPipeline(['ingest', 'process', 'api'], env);
+    const surveyId = uniqueName('limited');
+    const statuses: number[] = [];
+    let refused: Awaited<ReturnType<typeof api>> | undefined;
+    for (let i = 0; i < 4; i++) {
+      const res = await api(url, '/v1/responses', {
+        key: INGEST_KEY,
+        body: { surveyId, score: 10 },
+      });
+      statuses.push(res.status);
+      if (res.status === 429) refused = res;
+    }
+    // A burst of two per key, then one a second: most of six quick posts are refused.
+    expect(statuses.slice(0, 2)).toEqual([202, 202]);
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+    const accepted = statuses.filter((s) => s === 202).length;
+    expect(refused?.headers.get('retry-after')).toBe('1');
+    expect(refused?.headers.get('content-type')).toContain('application/problem+json');
+
+    // Per address: a burst of six posts, whatever the key or path (unsigned webhooks included).
+    const more: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      more.push(
+        (await fetch(`${url}/v1/webhooks/twilio/sms?surveyId=${surveyId}`, { method: 'POST' }))
+          .status,
+      );
+    }
+    expect(more).toContain(429);
+
+    await drained(config);
+    const live = (await api(url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY })).body;
+    expect(live).toMatchObject({ responses: accepted });
+  });
+
   it('sends security headers, and CORS only to the configured origins', async () => {
     const env = { ...pipelineEnv(), NPS_CORS_ORIGINS: 'https://shop.example' };
     const { url } = await startPipeline(['ingest'], env);
