@@ -16,6 +16,7 @@ import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
 import { allowSurvey } from './auth.js';
+import { jsonBody } from './body.js';
 import { limitByIp } from './rate-limit.js';
 import type { RateLimiter } from './rate-limit.js';
 import { MAX_BATCH } from './limits.js';
@@ -138,7 +139,7 @@ export function createApp(deps: AppDeps): express.Express {
       limitByIp(deps.ipLimit),
     );
   }
-  const json = express.json({ limit: '1mb', strict: false, type: () => true });
+  const json = jsonBody('1mb', { anyType: true });
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -301,6 +302,8 @@ function toProblem(error: unknown): HttpProblem {
   const e = error as { type?: string; status?: number };
   if (e.type === 'entity.too.large')
     return new HttpProblem(413, 'Content Too Large', 'The body is over 1 MB');
+  if (e.type === 'entity.verify.failed')
+    return new HttpProblem(400, 'Invalid encoding', 'The body is not valid UTF-8');
   if (e.type === 'entity.parse.failed')
     return new HttpProblem(400, 'Invalid JSON', 'The body is not valid JSON');
   if (e.type === 'encoding.unsupported' || e.type === 'charset.unsupported') {

@@ -2,6 +2,7 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Request, RequestHandler, Router } from 'express';
 import { allowSurvey } from '../api/auth.js';
+import { formBody, jsonBody } from '../api/body.js';
 import { HttpProblem, invalid, requireJson } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Scope } from '../config/config.js';
@@ -121,8 +122,8 @@ export interface LinkDeps {
 
 export function linksRouter(deps: LinkDeps): Router {
   const router = express.Router();
-  const json = express.json({ limit: '64kb' });
-  const form = express.urlencoded({ extended: false, limit: '64kb' });
+  const json = jsonBody('64kb');
+  const form = formBody('64kb');
   const linkUrl = (token: string) => `${deps.publicBaseUrl}/v1/r/${token}`;
 
   router.post('/v1/invitations', deps.requireScope('ingest'), requireJson, json, (req, res) => {
@@ -194,9 +195,10 @@ export function linksRouter(deps: LinkDeps): Router {
     if (!invitation)
       throw new HttpProblem(404, 'Not Found', 'The link is not valid or has expired');
     const body = (req.body ?? {}) as Record<string, unknown>;
-    // Form fields arrive as text; only a plain 0-10 is taken as a number.
+    // Form fields arrive as text, so there a plain 0-10 is taken as a number; JSON must send one.
+    const fromForm = typeof req.is('application/x-www-form-urlencoded') === 'string';
     const score =
-      typeof body.score === 'string' && /^(10|[0-9])$/.test(body.score)
+      fromForm && typeof body.score === 'string' && /^(10|[0-9])$/.test(body.score)
         ? Number(body.score)
         : body.score;
     const at = deps.now();

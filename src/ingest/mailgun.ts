@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import busboy from 'busboy';
 import express from 'express';
 import type { Request, RequestHandler, Router } from 'express';
+import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
 import { SURVEY_ID } from '../domain/response.js';
@@ -87,70 +88,61 @@ function field(req: Request, name: string): string | undefined {
 export function mailgunRouter(deps: MailgunDeps): Router {
   const router = express.Router();
   const replays = new ReplayGuard();
-  router.post(
-    '/v1/webhooks/mailgun',
-    express.urlencoded({
-      extended: false,
-      limit: '1mb',
-      type: 'application/x-www-form-urlencoded',
-    }),
-    multipartFields,
-    async (req, res) => {
-      const timestamp = field(req, 'timestamp') ?? '';
-      const token = field(req, 'token') ?? '';
-      const signature = field(req, 'signature') ?? '';
-      const now = deps.now();
-      const signedAt = Number(timestamp) * 1000;
-      const reject = (why: string) => {
-        deps.metrics.ingested.inc({ channel: 'email', outcome: 'rejected' });
-        return new HttpProblem(403, 'Forbidden', why);
-      };
-      if (
-        !/^\d{1,12}$/.test(timestamp) ||
-        token === '' ||
-        !sameHex(mailgunSignature(deps.signingKey, timestamp, token), signature)
-      ) {
-        throw reject('The Mailgun signature does not match');
-      }
-      if (Math.abs(now - signedAt) > MAX_SIGNATURE_AGE_MS)
-        throw reject('The Mailgun signature is older than 15 minutes');
-      if (!replays.firstUse(token, now)) throw reject('This Mailgun token was used before');
+  router.post('/v1/webhooks/mailgun', formBody('1mb'), multipartFields, async (req, res) => {
+    const timestamp = field(req, 'timestamp') ?? '';
+    const token = field(req, 'token') ?? '';
+    const signature = field(req, 'signature') ?? '';
+    const now = deps.now();
+    const signedAt = Number(timestamp) * 1000;
+    const reject = (why: string) => {
+      deps.metrics.ingested.inc({ channel: 'email', outcome: 'rejected' });
+      return new HttpProblem(403, 'Forbidden', why);
+    };
+    if (
+      !/^\d{1,12}$/.test(timestamp) ||
+      token === '' ||
+      !sameHex(mailgunSignature(deps.signingKey, timestamp, token), signature)
+    ) {
+      throw reject('The Mailgun signature does not match');
+    }
+    if (Math.abs(now - signedAt) > MAX_SIGNATURE_AGE_MS)
+      throw reject('The Mailgun signature is older than 15 minutes');
+    if (!replays.firstUse(token, now)) throw reject('This Mailgun token was used before');
 
-      const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
-      if (!SURVEY_ID.test(surveyId))
-        throw invalid([
-          { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
-        ]);
-      const messageId = field(req, 'Message-Id') ?? field(req, 'message-id');
-      if (messageId === undefined || messageId.trim() === '' || messageId.length > 998) {
-        throw invalid([{ field: 'Message-Id', message: 'is required' }]);
-      }
-      const stripped = field(req, 'stripped-text');
-      const text = stripped?.trim() ? stripped : (field(req, 'body-plain') ?? '');
-      const parsed = parseScoreReply(text);
-      if (!parsed) {
-        deps.metrics.ingested.inc({ channel: 'email', outcome: 'ignored' });
-        res.status(200).json({ recorded: false, reason: 'no score 0-10 found in the reply' });
-        return;
-      }
-      const sender = field(req, 'sender') ?? '';
-      const response: NpsResponse = {
-        responseId: messageId.trim(),
-        surveyId,
-        channel: 'email',
-        score: parsed.score,
-        comment: parsed.comment,
-        locale: null,
-        respondentId: sender === '' ? null : pseudonymize(deps.pseudonymKey, sender),
-        segment: {},
-        respondedAt: now,
-        receivedAt: now,
-        providerMessageId: messageId.trim(),
-      };
-      await deps.publisher.publish([response]);
-      deps.metrics.ingested.inc({ channel: 'email', outcome: 'accepted' });
-      res.status(200).json({ recorded: true, responseId: response.responseId });
-    },
-  );
+    const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
+    if (!SURVEY_ID.test(surveyId))
+      throw invalid([
+        { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
+      ]);
+    const messageId = field(req, 'Message-Id') ?? field(req, 'message-id');
+    if (messageId === undefined || messageId.trim() === '' || messageId.length > 998) {
+      throw invalid([{ field: 'Message-Id', message: 'is required' }]);
+    }
+    const stripped = field(req, 'stripped-text');
+    const text = stripped?.trim() ? stripped : (field(req, 'body-plain') ?? '');
+    const parsed = parseScoreReply(text);
+    if (!parsed) {
+      deps.metrics.ingested.inc({ channel: 'email', outcome: 'ignored' });
+      res.status(200).json({ recorded: false, reason: 'no score 0-10 found in the reply' });
+      return;
+    }
+    const sender = field(req, 'sender') ?? '';
+    const response: NpsResponse = {
+      responseId: messageId.trim(),
+      surveyId,
+      channel: 'email',
+      score: parsed.score,
+      comment: parsed.comment,
+      locale: null,
+      respondentId: sender === '' ? null : pseudonymize(deps.pseudonymKey, sender),
+      segment: {},
+      respondedAt: now,
+      receivedAt: now,
+      providerMessageId: messageId.trim(),
+    };
+    await deps.publisher.publish([response]);
+    deps.metrics.ingested.inc({ channel: 'email', outcome: 'accepted' });
+    res.status(200).json({ recorded: true, responseId: response.responseId });
+  });
   return router;
 }

@@ -4,6 +4,7 @@ import type { Router } from 'express';
 import { parseScoreReply } from '../domain/score-text.js';
 import { SURVEY_ID } from '../domain/response.js';
 import type { NpsResponse } from '../domain/response.js';
+import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Publisher } from './publisher.js';
@@ -78,71 +79,63 @@ export interface TwilioDeps {
 /** POST /v1/webhooks/twilio/sms?surveyId=<id>: Twilio's inbound SMS webhook. */
 export function twilioSmsRouter(deps: TwilioDeps): Router {
   const router = express.Router();
-  router.post(
-    '/v1/webhooks/twilio/sms',
-    express.urlencoded({
-      extended: false,
-      limit: '64kb',
-      type: 'application/x-www-form-urlencoded',
-    }),
-    async (req, res) => {
-      const params = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<
-        string,
-        unknown
-      >;
-      const strings = Object.fromEntries(
-        Object.entries(params).filter((e): e is [string, string] => typeof e[1] === 'string'),
-      );
-      const url = deps.publicBaseUrl + req.originalUrl;
-      if (
-        !signatureMatches(
-          twilioSignature(deps.authToken, url, strings),
-          req.get('x-twilio-signature'),
-        )
-      ) {
-        deps.metrics.ingested.inc({ channel: 'sms', outcome: 'rejected' });
-        throw new HttpProblem(403, 'Forbidden', 'X-Twilio-Signature does not match this request');
-      }
-      const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
-      if (!SURVEY_ID.test(surveyId))
-        throw invalid([
-          { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
-        ]);
-      const { MessageSid: sid, From: from = '', Body: body = '' } = strings;
-      if (sid === undefined || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(sid)) {
-        throw invalid([{ field: 'MessageSid', message: 'must be a Twilio message SID' }]);
-      }
-      const lang = languageOf(from);
-      res.type('text/xml');
-      if (OPT_OUT.has(body.trim().toUpperCase())) {
-        deps.metrics.ingested.inc({ channel: 'sms', outcome: 'ignored' });
-        res.send(twiml(null));
-        return;
-      }
-      const parsed = parseScoreReply(body);
-      if (!parsed) {
-        deps.metrics.ingested.inc({ channel: 'sms', outcome: 'ignored' });
-        res.send(twiml(REPLIES[lang].ask));
-        return;
-      }
-      const at = deps.now();
-      const response: NpsResponse = {
-        responseId: sid,
-        surveyId,
-        channel: 'sms',
-        score: parsed.score,
-        comment: parsed.comment,
-        locale: lang,
-        respondentId: from === '' ? null : pseudonymize(deps.pseudonymKey, from),
-        segment: {},
-        respondedAt: at,
-        receivedAt: at,
-        providerMessageId: sid,
-      };
-      await deps.publisher.publish([response]);
-      deps.metrics.ingested.inc({ channel: 'sms', outcome: 'accepted' });
-      res.send(twiml(REPLIES[lang].thanks));
-    },
-  );
+  router.post('/v1/webhooks/twilio/sms', formBody('64kb'), async (req, res) => {
+    const params = (typeof req.body === 'object' && req.body !== null ? req.body : {}) as Record<
+      string,
+      unknown
+    >;
+    const strings = Object.fromEntries(
+      Object.entries(params).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    );
+    const url = deps.publicBaseUrl + req.originalUrl;
+    if (
+      !signatureMatches(
+        twilioSignature(deps.authToken, url, strings),
+        req.get('x-twilio-signature'),
+      )
+    ) {
+      deps.metrics.ingested.inc({ channel: 'sms', outcome: 'rejected' });
+      throw new HttpProblem(403, 'Forbidden', 'X-Twilio-Signature does not match this request');
+    }
+    const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
+    if (!SURVEY_ID.test(surveyId))
+      throw invalid([
+        { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
+      ]);
+    const { MessageSid: sid, From: from = '', Body: body = '' } = strings;
+    if (sid === undefined || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(sid)) {
+      throw invalid([{ field: 'MessageSid', message: 'must be a Twilio message SID' }]);
+    }
+    const lang = languageOf(from);
+    res.type('text/xml');
+    if (OPT_OUT.has(body.trim().toUpperCase())) {
+      deps.metrics.ingested.inc({ channel: 'sms', outcome: 'ignored' });
+      res.send(twiml(null));
+      return;
+    }
+    const parsed = parseScoreReply(body);
+    if (!parsed) {
+      deps.metrics.ingested.inc({ channel: 'sms', outcome: 'ignored' });
+      res.send(twiml(REPLIES[lang].ask));
+      return;
+    }
+    const at = deps.now();
+    const response: NpsResponse = {
+      responseId: sid,
+      surveyId,
+      channel: 'sms',
+      score: parsed.score,
+      comment: parsed.comment,
+      locale: lang,
+      respondentId: from === '' ? null : pseudonymize(deps.pseudonymKey, from),
+      segment: {},
+      respondedAt: at,
+      receivedAt: at,
+      providerMessageId: sid,
+    };
+    await deps.publisher.publish([response]);
+    deps.metrics.ingested.inc({ channel: 'sms', outcome: 'accepted' });
+    res.send(twiml(REPLIES[lang].thanks));
+  });
   return router;
 }
