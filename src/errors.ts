@@ -10,6 +10,7 @@ export const errorCodes = [
   'PREREQUISITE_MISSING',
   'PORT_TAKEN',
   'DATA_FOLDER_LOCKED',
+  'PROCESSOR_RUNNING',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

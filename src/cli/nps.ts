@@ -7,11 +7,17 @@ import { createClickHouse } from '../storage/clickhouse.js';
 import { migrate } from '../storage/migrations.js';
 import { ROLES, start } from '../start.js';
 import { runDemo } from './demo.js';
+import { Kafka, logLevel } from 'kafkajs';
+import { History } from '../storage/history.js';
+import { LiveWindows } from '../storage/live-windows.js';
+import { createRedis } from '../storage/redis.js';
+import { rebuildLive } from '../stream/rebuild-live.js';
 import type { Role } from '../start.js';
 
 const USAGE = `usage:
   nps start [--roles ingest,process,api] [--port N]
   nps migrate
+  nps rebuild-live
   nps demo [--rate N] [--duration S] [--survey ID] [--url URL]`;
 
 /** Services come from env, else docker compose or the local stack (npm run services:up). */
@@ -82,6 +88,40 @@ async function main(argv: string[]): Promise<void> {
       process.once('SIGINT', () => {
         stop('SIGINT');
       });
+      return;
+    }
+    case 'rebuild-live': {
+      const resolved = await endpoints(config);
+      const clickhouse = createClickHouse(resolved.clickhouse);
+      const redis = createRedis(resolved.redisUrl, 'consumer');
+      await redis.connect();
+      try {
+        await migrate(clickhouse, config.clickhouseDatabase);
+        const result = await rebuildLive({
+          kafka: new Kafka({
+            clientId: 'nps-rebuild-live',
+            brokers: [...resolved.kafkaBrokers],
+            logLevel: logLevel.ERROR,
+          }),
+          redis,
+          live: new LiveWindows(redis, {
+            prefix: config.redisPrefix,
+            dedupeDays: config.dedupeDays,
+          }),
+          history: new History(clickhouse, config.clickhouseDatabase),
+          topic: config.topic,
+          groupId: config.consumerGroup,
+          redisPrefix: config.redisPrefix,
+          dedupeDays: config.dedupeDays,
+          now: Date.now,
+        });
+        console.log(
+          `rebuilt live windows from ${result.responses} stored responses (${result.keysCleared} stale keys cleared)`,
+        );
+      } finally {
+        await redis.quit();
+        await clickhouse.close();
+      }
       return;
     }
     case 'demo': {

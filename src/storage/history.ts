@@ -112,15 +112,55 @@ export class History {
     }));
   }
 
-  /** Exact distinct-response counts straight from the raw table (for reconciliation). */
-  async countDistinct(surveyId: string): Promise<number> {
-    const result = await this.#client.query({
-      query:
-        'SELECT uniqExact(response_id) AS n FROM {database:Identifier}.responses WHERE survey_id = {surveyId:String}',
-      format: 'JSONEachRow',
-      query_params: { database: this.#database, surveyId },
-    });
-    const [row] = await result.json<{ n: string }>();
-    return Number(row?.n ?? 0);
+  /**
+   * Stored responses received since `sinceMs`, in Kafka order (partition, then offset), a page at
+   * a time: what `nps rebuild-live` replays into Redis.
+   */
+  async *storedSince(sinceMs: number, pageSize = 5000): AsyncGenerator<StoredResponse[]> {
+    let after = { partition: -1, offset: '0' };
+    for (;;) {
+      const result = await this.#client.query({
+        query: `SELECT response_id, survey_id, channel, score, comment, locale, respondent_id, segment,
+                       toUnixTimestamp64Milli(responded_at) AS responded_at,
+                       toUnixTimestamp64Milli(received_at) AS received_at,
+                       provider_message_id, kafka_partition, kafka_offset
+                FROM {database:Identifier}.responses FINAL
+                WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
+                  AND (kafka_partition, kafka_offset) > ({partition:Int32}, {offset:UInt64})
+                ORDER BY kafka_partition, kafka_offset
+                LIMIT {limit:UInt32}`,
+        format: 'JSONEachRow',
+        query_params: {
+          database: this.#database,
+          since: sinceMs,
+          partition: after.partition,
+          offset: after.offset,
+          limit: pageSize,
+        },
+      });
+      const rows = await result.json<Record<string, unknown>>();
+      if (rows.length === 0) return;
+      const page = rows.map((row) => ({
+        response: {
+          responseId: String(row.response_id),
+          surveyId: String(row.survey_id),
+          channel: row.channel as Channel,
+          score: Number(row.score),
+          comment: (row.comment as string | null) ?? null,
+          locale: (row.locale as string | null) ?? null,
+          respondentId: (row.respondent_id as string | null) ?? null,
+          segment: row.segment as Record<string, string>,
+          respondedAt: Number(row.responded_at),
+          receivedAt: Number(row.received_at),
+          providerMessageId: (row.provider_message_id as string | null) ?? null,
+        },
+        partition: Number(row.kafka_partition),
+        offset: String(row.kafka_offset),
+      }));
+      yield page;
+      const last = page.at(-1);
+      if (!last || rows.length < pageSize) return;
+      after = { partition: last.partition, offset: last.offset };
+    }
   }
 }

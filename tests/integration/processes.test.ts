@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { childEnv, exited, runCli, startChild } from '../support/child.js';
+import { redis } from '../support/services.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -109,6 +110,51 @@ describe('nps processes', () => {
     const live = (await api(url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY }))
       .body as Counts;
     expect(live.responses).toBe(50);
+  });
+
+  it('after Redis lost its data, nps rebuild-live restores exact live counts and the dedupe marks', async () => {
+    const env = childEnv(pipelineEnv());
+    cleanupPipeline(env);
+    const config = loadConfig({ ...process.env, ...env });
+    let nps = await startChild([], env);
+    const surveyId = uniqueName('rebuild');
+    const post = async (from: number, count: number) => {
+      const res = await api(nps.url, '/v1/responses', {
+        key: INGEST_KEY,
+        body: batch(surveyId, from, count),
+      });
+      expect(res.status).toBe(202);
+    };
+    await post(0, 300);
+    await drained(config);
+    const liveNow = async () =>
+      (await api(nps.url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY })).body as Counts;
+    expect(await liveNow()).toMatchObject(expected(300));
+
+    nps.process.kill('SIGTERM');
+    expect(await exited(nps.process)).toBe(0);
+    const { client } = await redis();
+    const lost = await client.keys(`${config.redisPrefix}*`);
+    expect(lost.length).toBeGreaterThan(300);
+    await client.del(...lost);
+
+    const rebuilt = await runCli(['rebuild-live'], env);
+    expect(rebuilt.output).toContain('rebuilt live windows from 300 stored responses');
+    expect(rebuilt.code).toBe(0);
+
+    nps = await startChild([], env);
+    expect(await liveNow()).toMatchObject(expected(300));
+    // Repeats of stored responses still count once; new ones count.
+    await post(0, 100);
+    await post(300, 100);
+    await drained(config);
+    expect(await liveNow()).toMatchObject(expected(400));
+    expect(
+      await eventually(
+        () => historyTotals(nps.url, surveyId),
+        (t) => t.responses >= 400,
+      ),
+    ).toEqual(expected(400));
   });
 
   it('a second process on the same embedded ClickHouse folder fails at start, saying why', async () => {
