@@ -30,3 +30,19 @@ export class NpsError extends Error {
     this.retriable = options.retriable ?? false;
   }
 }
+
+/**
+ * A one-line description of an error that is safe to log: our own errors say what they are, others
+ * only their class and code. Messages of foreign errors are left out because drivers echo the data
+ * they choked on (a ClickHouse parse error quotes the row), and rows hold comments and contacts.
+ */
+export function describeError(error: unknown): string {
+  if (error instanceof NpsError) return `${error.code}: ${error.message}`;
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return typeof code === 'string' || typeof code === 'number'
+      ? `${error.name} ${code}`
+      : error.name;
+  }
+  return typeof error;
+}

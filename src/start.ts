@@ -9,6 +9,7 @@ import { createMetrics } from './api/metrics.js';
 import { LiveStream } from './api/live-stream.js';
 import type { Config } from './config/config.js';
 import type { Endpoints } from './config/endpoints.js';
+import { describeError } from './errors.js';
 import { Publisher } from './ingest/publisher.js';
 import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { mailgunRouter } from './ingest/mailgun.js';
@@ -181,6 +182,7 @@ export async function start(options: StartOptions): Promise<Running> {
     adapters,
     ...(stream && { stream }),
     requireScope,
+    log,
     trustProxy: config.trustProxy,
     ...(config.rateLimitPerIp > 0 && {
       ipLimit: new RateLimiter(config.rateLimitPerIp, 2 * config.rateLimitPerIp),
@@ -260,9 +262,7 @@ export async function start(options: StartOptions): Promise<Running> {
           try {
             await step.close();
           } catch (error) {
-            log(
-              `shutdown: ${step.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-            );
+            log(`shutdown: ${step.name} failed: ${describeError(error)}`);
           }
         }
       })()),

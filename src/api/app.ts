@@ -9,7 +9,7 @@ import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../
 import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
 import { isWindowName } from '../domain/windows.js';
 import type { WindowName } from '../domain/windows.js';
-import { NpsError } from '../errors.js';
+import { describeError, NpsError } from '../errors.js';
 import type { Publisher } from '../ingest/publisher.js';
 import { respondentIdFrom } from '../ingest/pseudonym.js';
 import type { History, Interval } from '../storage/history.js';
@@ -37,6 +37,8 @@ export interface AppDeps {
   readonly trustProxy?: number;
   /** Origins allowed by CORS; empty for none. */
   readonly corsOrigins?: readonly string[];
+  /** Where failures on our side are reported (never request bodies). */
+  readonly log?: (message: string) => void;
   /** Key of the HMAC that replaces emails and phone numbers given as respondentId. */
   readonly pseudonymKey?: string;
   /** Base URL named in the OpenAPI document. */
@@ -280,7 +282,10 @@ export function createApp(deps: AppDeps): express.Express {
   // Express recognises an error handler by its four parameters.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    sendProblem(res, toProblem(error), req.path);
+    const problem = toProblem(error);
+    if (problem.status >= 500)
+      deps.log?.(`${req.method} ${req.path} failed: ${describeError(error)}`);
+    sendProblem(res, problem, req.path);
   });
   return app;
 }

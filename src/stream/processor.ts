@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError, NpsError } from '../errors.js';
 import type { ResponseCodec } from '../kafka/response-codec.js';
 import { PoisonRecordError } from '../kafka/response-codec.js';
 import type { History, StoredResponse } from '../storage/history.js';
@@ -141,10 +142,17 @@ async function withRetry(
       await write();
       return;
     } catch (error) {
-      if (attempt >= attempts) throw error;
-      log(
-        `history write failed (attempt ${attempt}), retrying: ${error instanceof Error ? error.message : String(error)}`,
-      );
+      if (attempt >= attempts) {
+        throw new NpsError(
+          'SERVICE_UNAVAILABLE',
+          `history write failed ${attempts} times: ${describeError(error)}`,
+          {
+            cause: error,
+            retriable: true,
+          },
+        );
+      }
+      log(`history write failed (attempt ${attempt}), retrying: ${describeError(error)}`);
       await sleep(Math.min(200 * 2 ** attempt, 5000));
       await heartbeat().catch(() => undefined);
     }
