@@ -112,6 +112,58 @@ describe('nps processes', () => {
     expect(live.responses).toBe(50);
   });
 
+  it('SIGTERM under load loses nothing accepted, and client retries with the same ids count once', async () => {
+    const env = childEnv(pipelineEnv());
+    cleanupPipeline(env);
+    const config = loadConfig({ ...process.env, ...env });
+    let nps = await startChild([], env);
+    const surveyId = uniqueName('sigterm');
+    const batches = Array.from({ length: 40 }, (_, i) => batch(surveyId, i * 50, 50));
+    let accepted = 0;
+    const sendAll = async (base: () => string) =>
+      Promise.all(
+        batches.map(async (body, i) => {
+          await new Promise((r) => setTimeout(r, i * 25));
+          try {
+            const res = await api(base(), '/v1/responses', { key: INGEST_KEY, body });
+            return res.status;
+          } catch {
+            return 0; // connection refused or reset: the client does not know
+          }
+        }),
+      );
+    const load = sendAll(() => nps.url);
+    await new Promise((r) => setTimeout(r, 400));
+    nps.process.kill('SIGTERM');
+    const statuses = await load;
+    expect(await exited(nps.process)).toBe(0);
+    accepted = statuses.filter((s) => s === 202).length * 50;
+    // Requests on open keep-alive connections may still be served while the server drains.
+    expect(accepted).toBeGreaterThan(0);
+
+    nps = await startChild([], env);
+    await drained(config);
+    const liveNow = async () =>
+      ((await api(nps.url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY })).body as Counts)
+        .responses;
+    // Everything answered 202 is there; what failed may or may not be.
+    const afterRestart = await liveNow();
+    expect(afterRestart).toBeGreaterThanOrEqual(accepted);
+    expect(afterRestart).toBeLessThanOrEqual(2000);
+
+    // The clients retry everything with the same responseIds: exactly the 2,000 distinct responses.
+    const retried = await sendAll(() => nps.url);
+    expect(retried.every((s) => s === 202)).toBe(true);
+    await drained(config);
+    expect(await liveNow()).toBe(2000);
+    expect(
+      await eventually(
+        () => historyTotals(nps.url, surveyId),
+        (t) => t.responses >= 2000,
+      ),
+    ).toEqual(expected(2000));
+  });
+
   it('after Redis lost its data, nps rebuild-live restores exact live counts and the dedupe marks', async () => {
     const env = childEnv(pipelineEnv());
     cleanupPipeline(env);
