@@ -54,7 +54,10 @@ export function registryService(ctx: StackContext): LocalService {
     version: async () => (await choose()).release.version,
     address: baseUrl,
     env: { SCHEMA_REGISTRY_URL: baseUrl },
-    ports: [{ port, setting: 'NPS_STACK_REGISTRY_PORT' }],
+    ports: [
+      { port, setting: 'NPS_STACK_REGISTRY_PORT' },
+      { port: port + 1, setting: 'NPS_STACK_REGISTRY_PORT (management: port + 1)' },
+    ],
     readyTimeoutMs: 120_000,
 
     async install() {
@@ -92,6 +95,9 @@ export function registryService(ctx: StackContext): LocalService {
           daemon.marker,
           `-Dquarkus.http.host=127.0.0.1`,
           `-Dquarkus.http.port=${port}`,
+          // Quarkus also opens a management port, by default 9000 on every interface.
+          '-Dquarkus.management.host=127.0.0.1',
+          `-Dquarkus.management.port=${port + 1}`,
           `-Dapicurio.datasource.url=jdbc:h2:file:${join(home, 'h2', 'registry')}`,
           '-jar',
           join(distDir(release.version), release.jar),

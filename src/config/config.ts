@@ -195,7 +195,7 @@ export const settings = {
   },
   stackRegistryPort: {
     env: 'NPS_STACK_REGISTRY_PORT',
-    doc: 'Local stack: schema registry port.',
+    doc: 'Local stack: schema registry port (its management interface takes the next one).',
     ...port(),
     fallback: () => String(LOCAL_PORTS.schemaRegistry),
   },

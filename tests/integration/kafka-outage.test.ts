@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { kafkaService } from '../../deploy/local/kafka.js';
-import { portOpen, stopDaemon } from '../../deploy/local/processes.js';
+import { stopDaemon } from '../../deploy/local/processes.js';
 import { startService } from '../../deploy/local/stack.js';
 import { loadConfig } from '../../src/config/config.js';
+import { freePortPair } from '../support/net.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -17,21 +18,12 @@ import {
   uniqueName,
 } from '../support/pipeline.js';
 
-/** Two adjacent free loopback ports (broker and controller). */
-async function portPair(): Promise<number> {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20_000 + Math.floor(Math.random() * 9_000) * 2;
-    if (!(await portOpen(port)) && !(await portOpen(port + 1))) return port;
-  }
-  throw new Error('no two adjacent free ports found');
-}
-
 describe('Kafka outage', () => {
   // A broker of this test's own, started with the local stack's code, so stopping it
   // disturbs no other test.
   it('ingest answers 503 with Retry-After while the broker is down, records nothing then, and recovers by itself', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nps-outage-'));
-    const port = await portPair();
+    const port = await freePortPair();
     const broker = kafkaService({
       config: loadConfig({
         ...process.env,
