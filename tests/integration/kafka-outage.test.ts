@@ -1,12 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kafkaService } from '../../deploy/local/kafka.js';
 import { stopDaemon } from '../../deploy/local/processes.js';
 import { startService } from '../../deploy/local/stack.js';
-import { loadConfig } from '../../src/config/config.js';
-import { freePortPair } from '../support/net.js';
+import { ownService } from '../support/own-service.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -19,27 +15,13 @@ import {
 } from '../support/pipeline.js';
 
 describe('Kafka outage', () => {
-  // A broker of this test's own, started with the local stack's code, so stopping it
-  // disturbs no other test.
   it('ingest answers 503 with Retry-After while the broker is down, records nothing then, and recovers by itself', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nps-outage-'));
-    const port = await freePortPair();
-    const broker = kafkaService({
-      config: loadConfig({
-        ...process.env,
-        NPS_STACK_DIR: dir,
-        NPS_STACK_KAFKA_PORT: String(port),
-      }),
-    });
-    onTestFinished(async () => {
-      await stopDaemon(broker.daemon, 5000);
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await startService(broker);
+    const broker = await ownService(kafkaService, 'NPS_STACK_KAFKA_PORT');
+    const brokers = [broker.address];
 
     const env = pipelineEnv();
     const { url, config } = await startPipeline(['ingest', 'process', 'api'], env, {
-      kafkaBrokers: [`127.0.0.1:${port}`],
+      kafkaBrokers: brokers,
     });
     const surveyId = uniqueName('outage');
     const post = (score: number) =>
@@ -67,7 +49,7 @@ describe('Kafka outage', () => {
     );
     expect(accepted.status).toBe(202);
 
-    await drained(config, 90_000, [`127.0.0.1:${port}`]);
+    await drained(config, 90_000, brokers);
     const live = await eventually(
       async () => (await api(url, `/v1/nps/live?surveyId=${surveyId}`, { key: READ_KEY })).body,
       (b) => b.responses === 2,

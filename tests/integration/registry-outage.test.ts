@@ -1,12 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { stopDaemon } from '../../deploy/local/processes.js';
 import { registryService } from '../../deploy/local/registry.js';
-import { startService } from '../../deploy/local/stack.js';
-import { loadConfig } from '../../src/config/config.js';
-import { freePortPair } from '../support/net.js';
+import { ownService } from '../support/own-service.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -18,23 +13,8 @@ import {
 } from '../support/pipeline.js';
 
 describe('schema registry outage', () => {
-  // A registry of the test's own, started with the local stack's code, so stopping it disturbs
-  // no other test.
   it('responses keep flowing end to end on the cached schema while the registry is down', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'nps-registry-outage-'));
-    const port = await freePortPair();
-    const registry = registryService({
-      config: loadConfig({
-        ...process.env,
-        NPS_STACK_DIR: dir,
-        NPS_STACK_REGISTRY_PORT: String(port),
-      }),
-    });
-    onTestFinished(async () => {
-      await stopDaemon(registry.daemon, 5000);
-      rmSync(dir, { recursive: true, force: true });
-    });
-    await startService(registry);
+    const registry = await ownService(registryService, 'NPS_STACK_REGISTRY_PORT');
 
     const { url, config } = await startPipeline(['ingest', 'process', 'api'], pipelineEnv(), {
       schemaRegistryUrl: registry.address,

@@ -34,32 +34,37 @@ export interface Child {
   output(): string;
 }
 
-/** Runs `nps start` as a child process and resolves once it listens; killed when the test ends. */
-export async function startChild(
-  args: readonly string[],
-  env: Record<string, string>,
-): Promise<Child> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', CLI, 'start', '--port', String(port), ...args],
-    {
-      env: { ...process.env, ...env, PORT: String(port) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+/** Spawns the nps CLI with the test's env, output captured; killed when the test ends. */
+function spawnNps(args: readonly string[], env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   onTestFinished(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
   let output = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return { child, output: () => output };
+}
+
+/** Runs `nps start` as a child process and resolves once it listens; killed when the test ends. */
+export async function startChild(
+  args: readonly string[],
+  env: Record<string, string>,
+): Promise<Child> {
+  const port = await freePort();
+  const { child, output } = spawnNps(['start', '--port', String(port), ...args], {
+    ...env,
+    PORT: String(port),
+  });
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
-      reject(new Error(`nps start did not listen within 60s:\n${output}`));
+      reject(new Error(`nps start did not listen within 60s:\n${output()}`));
     }, 60_000);
     const check = () => {
-      if (output.includes('listening on')) {
+      if (output().includes('listening on')) {
         clearTimeout(timer);
         resolve();
       }
@@ -67,10 +72,10 @@ export async function startChild(
     child.stdout.on('data', check);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`nps start exited with ${String(code)}:\n${output}`));
+      reject(new Error(`nps start exited with ${String(code)}:\n${output()}`));
     });
   });
-  return { process: child, url: `http://127.0.0.1:${port}`, output: () => output };
+  return { process: child, url: `http://127.0.0.1:${port}`, output };
 }
 
 export async function exited(child: ChildProcess): Promise<number | null> {
@@ -87,16 +92,7 @@ export async function runCli(
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  onTestFinished(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const { child, output } = spawnNps(args, env);
   const code = await exited(child);
-  return { code, output };
+  return { code, output: output() };
 }
