@@ -37,6 +37,8 @@ export interface StartOptions {
   /** HTTP port; 0 picks a free one. Defaults to config.port. */
   readonly port?: number;
   readonly log?: (message: string) => void;
+  /** Called when a role stops for good (the processor's consumer crashed beyond restarting). */
+  readonly onFatal?: (error: unknown) => void;
 }
 
 export interface Running {
@@ -107,7 +109,11 @@ export async function start(options: StartOptions): Promise<Running> {
     await publisher.connect();
   }
 
-  const liveOptions = { prefix: config.redisPrefix, dedupeDays: config.dedupeDays };
+  const liveOptions = {
+    prefix: config.redisPrefix,
+    dedupeDays: config.dedupeDays,
+    erasureSecret: config.pseudonymKey,
+  };
   let readRedis: Redis | undefined;
   let live: LiveWindows | undefined;
   if (has('api')) {
@@ -131,6 +137,10 @@ export async function start(options: StartOptions): Promise<Running> {
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,
       log,
+      onCrash: (error) => {
+        log(`processor stopped: ${describeError(error)}`);
+        options.onFatal?.(error);
+      },
     });
   }
 
@@ -225,6 +235,8 @@ export async function start(options: StartOptions): Promise<Running> {
           }
         }),
       );
+      // ClickHouse may answer SELECT 1 and still refuse the processor's writes.
+      for (const sink of processor?.down() ?? []) if (!down.includes(sink)) down.push(sink);
       return down.sort();
     },
   });

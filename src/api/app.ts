@@ -5,13 +5,20 @@ import helmet from 'helmet';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Scope } from '../config/config.js';
 import { summarize } from '../domain/nps.js';
-import { CHANNELS, SURVEY_ID, parseIsoInstant, validateResponseInput } from '../domain/response.js';
+import {
+  CHANNELS,
+  SURVEY_ID,
+  hasControlCharacters,
+  parseIsoInstant,
+  validateResponseInput,
+} from '../domain/response.js';
 import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
 import { isWindowName } from '../domain/windows.js';
 import type { WindowName } from '../domain/windows.js';
 import { describeError, NpsError } from '../errors.js';
 import type { Publisher } from '../ingest/publisher.js';
 import { respondentIdFrom } from '../ingest/pseudonym.js';
+import { erasureTag } from '../domain/erasure.js';
 import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
@@ -269,6 +276,54 @@ export function createApp(deps: AppDeps): express.Express {
           ...(channel !== undefined && { channel }),
           ...summarize(tally),
         })),
+      });
+    });
+  }
+
+  if (live && history) {
+    const pseudonymKey = deps.pseudonymKey;
+    app.delete('/v1/respondents/:respondentId', requireScope('admin'), async (req, res) => {
+      if (res.locals.surveys) {
+        throw new HttpProblem(
+          403,
+          'Forbidden',
+          'Erasure covers every survey: it needs an admin key not restricted to surveys',
+        );
+      }
+      const given = req.params.respondentId;
+      // The rules ingest applies, so that what could never be stored is refused, not searched.
+      if (
+        typeof given !== 'string' ||
+        given.length > 320 ||
+        given.trim() === '' ||
+        hasControlCharacters(given)
+      ) {
+        throw invalid([
+          { field: 'respondentId', message: 'must be 1-320 characters, no control characters' },
+        ]);
+      }
+      // Stored as ingest stores it: an email or phone number only as its keyed HMAC.
+      const respondentId = respondentIdFrom(pseudonymKey, given);
+      if (respondentId === null) {
+        throw new HttpProblem(
+          400,
+          'Nothing to erase by',
+          'Without NPS_PSEUDONYM_KEY no email or phone number is kept, so none can be erased by',
+        );
+      }
+      const tag = erasureTag(pseudonymKey, respondentId);
+      const at = now();
+      // Remembered first, so that a failure half-way can be repeated and rebuild-live restores it.
+      await history.recordErasure(tag, at);
+      const { cut, removed } = await live.erase(respondentId, at);
+      if (cut > at) await history.recordErasure(tag, cut);
+      const deleted = await history.purge(respondentId, cut);
+      deps.log?.(`erasure: ${deleted} stored and ${removed} live response(s) removed`);
+      res.json({
+        respondentId,
+        erasedBefore: new Date(cut).toISOString(),
+        historyResponsesDeleted: deleted,
+        liveResponsesRemoved: removed,
       });
     });
   }

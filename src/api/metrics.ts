@@ -34,6 +34,16 @@ export function createMetrics() {
       buckets: [1, 10, 50, 100, 500, 1000, 5000],
       registers: [registry],
     }),
+    sinkUp: new Gauge({
+      name: 'nps_history_sink_up',
+      help: "1 while ClickHouse takes the processor's writes, 0 while they fail and consumption is paused.",
+      registers: [registry],
+    }),
+    sinkRetries: new Counter({
+      name: 'nps_history_sink_retries_total',
+      help: 'Failed ClickHouse writes the processor retried.',
+      registers: [registry],
+    }),
     sinkLatency: new Histogram({
       name: 'nps_sink_latency_seconds',
       help: 'Time to apply a batch to Redis and ClickHouse and commit it.',

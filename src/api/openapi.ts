@@ -21,6 +21,7 @@ const windowParam = {
 };
 const read = [{ apiKey: ['read'] }];
 const ingest = [{ apiKey: ['ingest'] }];
+const admin = [{ apiKey: ['admin'] }];
 
 const score = {
   type: 'object',
@@ -348,6 +349,58 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
             '400': problem,
             '401': problem,
             '403': problem,
+          },
+        },
+      },
+      '/v1/respondents/{respondentId}': {
+        delete: {
+          summary:
+            'Erase a respondent (GDPR Art. 17): their responses and comments received until now are ' +
+            'deleted from history, taken out of the live windows, and never counted or stored again ' +
+            'when Kafka replays them. Safe to repeat. Needs an admin key not restricted to surveys.',
+          security: admin,
+          parameters: [
+            {
+              name: 'respondentId',
+              in: 'path',
+              required: true,
+              description:
+                'The respondentId as sent at ingest: an email or phone number (pseudonymized here the ' +
+                'same way), or an opaque id.',
+              schema: { type: 'string', minLength: 1, maxLength: 320 },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'Erased.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      respondentId: {
+                        type: 'string',
+                        description: 'The stored (pseudonymous) respondent id.',
+                      },
+                      erasedBefore: {
+                        type: 'string',
+                        format: 'date-time',
+                        description: 'Responses received up to this instant are erased.',
+                      },
+                      historyResponsesDeleted: { type: 'integer' },
+                      liveResponsesRemoved: {
+                        type: 'integer',
+                        description: 'Of those, the ones still inside a live window (30 days).',
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+            '503': problem,
           },
         },
       },

@@ -64,29 +64,37 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'start': {
       const roles = parseRoles(values.roles);
+      let stop = (reason: string, code: number): void => {
+        console.error(`${reason} before start finished; exiting`);
+        process.exit(code);
+      };
       const running = await start({
         config,
         endpoints: await endpoints(config),
         roles,
         ...(values.port !== undefined && { port: Number(values.port) }),
+        // A processor that cannot go on exits, for its supervisor to start it again.
+        onFatal: () => {
+          stop('processor stopped', 1);
+        },
       });
       console.log(`nps ${roles.join(',')} listening on ${running.url}`);
-      const stop = (signal: string) => {
-        console.log(`${signal}: shutting down`);
+      stop = (reason: string, code: number) => {
+        console.log(`${reason}: shutting down`);
         const timer = setTimeout(() => {
           console.error('shutdown took over 30s; exiting');
           process.exit(1);
         }, 30_000);
         timer.unref();
         void running.close().then(() => {
-          process.exitCode = 0;
+          process.exitCode = code;
         });
       };
       process.once('SIGTERM', () => {
-        stop('SIGTERM');
+        stop('SIGTERM', 0);
       });
       process.once('SIGINT', () => {
-        stop('SIGINT');
+        stop('SIGINT', 0);
       });
       return;
     }
@@ -107,6 +115,7 @@ async function main(argv: string[]): Promise<void> {
           live: new LiveWindows(redis, {
             prefix: config.redisPrefix,
             dedupeDays: config.dedupeDays,
+            erasureSecret: config.pseudonymKey,
           }),
           history: new History(clickhouse, config.clickhouseDatabase),
           topic: config.topic,

@@ -261,7 +261,7 @@ export const settings = {
   },
   apiKeys: {
     env: 'NPS_API_KEYS',
-    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest or read; key may be sha256:<hex>.',
+    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest, read or admin; key may be sha256:<hex>.',
     format: 'comma list of key:scope[:survey|survey], key 16+ characters or sha256:<64 hex>',
     parse: (raw: string) => parseApiKeys(raw),
     fallback: () => '',
@@ -333,7 +333,7 @@ export const settings = {
   },
 } as const satisfies Record<string, Setting<unknown>>;
 
-export const SCOPES = ['ingest', 'read'] as const;
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One API key as configured: only its SHA-256 is kept in memory. */

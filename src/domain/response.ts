@@ -47,6 +47,11 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]|[\ud800-\udfff]/u;
 
+/** Control characters and lone surrogates: never accepted in a text field. */
+export function hasControlCharacters(value: string): boolean {
+  return CONTROL.test(value);
+}
+
 function text(
   problems: FieldProblem[],
   field: string,

@@ -34,6 +34,19 @@ const BUCKET_SQL: Record<Interval, { table: string; start: string; column: strin
   },
 };
 
+// The rollups fed by materialized views (schemas/clickhouse/001_responses.sql), as `purge`
+// recomputes them: bucket expression, key column and its type.
+const ROLLUPS = [
+  {
+    table: 'responses_hourly',
+    column: 'hour',
+    bucket: 'toStartOfHour',
+    type: "DateTime('UTC')",
+    keys: 'hours',
+  },
+  { table: 'responses_daily', column: 'day', bucket: 'toDate', type: 'Date', keys: 'days' },
+] as const;
+
 /** The full history of responses in ClickHouse and the rollups it is read from. */
 export class History {
   readonly #client: ClickHouseClient;
@@ -67,6 +80,88 @@ export class History {
         kafka_offset: offset,
       })),
     });
+  }
+
+  /** Remembers an erasure for good (by tag): what `nps rebuild-live` restores into Redis. */
+  async recordErasure(tag: string, cut: number): Promise<void> {
+    await this.#client.insert({
+      table: `${this.#database}.erasures`,
+      format: 'JSONEachRow',
+      values: [{ respondent_tag: tag, erased_before: isoUtc(cut) }],
+    });
+  }
+
+  /** Every erasure, with its latest cut. */
+  async erasures(): Promise<{ tag: string; cut: number }[]> {
+    const result = await this.#client.query({
+      query: `SELECT respondent_tag, toUnixTimestamp64Milli(max(erased_before)) AS cut
+              FROM {database:Identifier}.erasures GROUP BY respondent_tag`,
+      format: 'JSONEachRow',
+      query_params: { database: this.#database },
+    });
+    const rows = await result.json<{ respondent_tag: string; cut: string | number }>();
+    return rows.map((r) => ({ tag: r.respondent_tag, cut: Number(r.cut) }));
+  }
+
+  /**
+   * Deletes a respondent's responses received up to `cut` (comments with them), then rebuilds the
+   * hourly and daily rollup buckets they were counted in from what is left. Safe to repeat and to
+   * run beside inserts: a rollup bucket is deleted and then recomputed from the base table, and
+   * uniqExact states merge, so rows inserted meanwhile are neither lost nor counted twice.
+   * Returns how many responses were deleted.
+   */
+  async purge(respondentId: string, cut: number): Promise<number> {
+    const params = { database: this.#database, respondentId, cut };
+    const match = `respondent_id = {respondentId:String}
+                   AND received_at <= fromUnixTimestamp64Milli({cut:Int64}, 'UTC')`;
+    const found = await this.#client.query({
+      query: `SELECT survey_id, uniqExact(response_id) AS responses,
+                     groupUniqArray(toStartOfHour(responded_at)) AS hours,
+                     groupUniqArray(toDate(responded_at)) AS days
+              FROM {database:Identifier}.responses WHERE ${match} GROUP BY survey_id`,
+      format: 'JSONEachRow',
+      query_params: params,
+    });
+    const surveys = await found.json<{
+      survey_id: string;
+      responses: string | number;
+      hours: string[];
+      days: string[];
+    }>();
+    if (surveys.length === 0) return 0;
+    await this.#client.command({
+      query: `DELETE FROM {database:Identifier}.responses WHERE ${match}`,
+      query_params: params,
+      clickhouse_settings: { lightweight_deletes_sync: '2' },
+    });
+    for (const survey of surveys) {
+      for (const { table, column, bucket, type, keys } of ROLLUPS) {
+        const query_params = {
+          database: this.#database,
+          surveyId: survey.survey_id,
+          keys: survey[keys],
+        };
+        // Table and column names come from the fixed list ROLLUPS; values are query parameters.
+        await this.#client.command({
+          query: `ALTER TABLE {database:Identifier}.${table}
+                  DELETE WHERE survey_id = {surveyId:String} AND ${column} IN {keys:Array(${type})}`,
+          query_params,
+          clickhouse_settings: { mutations_sync: '2' },
+        });
+        await this.#client.command({
+          query: `INSERT INTO {database:Identifier}.${table}
+                  SELECT survey_id, channel, ${bucket}(responded_at) AS ${column},
+                         uniqExactStateIf(sipHash64(response_id), category = 'promoter'),
+                         uniqExactStateIf(sipHash64(response_id), category = 'passive'),
+                         uniqExactStateIf(sipHash64(response_id), category = 'detractor')
+                  FROM {database:Identifier}.responses
+                  WHERE survey_id = {surveyId:String} AND ${column} IN {keys:Array(${type})}
+                  GROUP BY survey_id, channel, ${column}`,
+          query_params,
+        });
+      }
+    }
+    return surveys.reduce((n, s) => n + Number(s.responses), 0);
   }
 
   /** Non-empty buckets of [from, to) in time order, from the hourly or daily rollup. */

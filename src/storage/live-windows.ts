@@ -10,6 +10,7 @@ import {
   windowRange,
 } from '../domain/windows.js';
 import type { WindowName } from '../domain/windows.js';
+import { erasureTag } from '../domain/erasure.js';
 
 /**
  * Live NPS windows in Redis. Each (survey, channel or all) has minute, hour and day buckets: hashes
@@ -20,6 +21,13 @@ import type { WindowName } from '../domain/windows.js';
  * with a first-copy mark per responseId (`seen:<id>` = "partition:offset" of the first record
  * seen with that id). A record counts only when it is that first copy, so retries and duplicate
  * submissions count once, and a replay after a crash counts nothing again.
+ *
+ * Erasure: a record with a respondent id is also indexed under `resp:<respondentId>` while any
+ * window can still hold it, so `erase` can take exactly that respondent's counts back out. An
+ * erased respondent gets `erased:<tag>` (tag: a keyed hash, not the id) holding the instant up to
+ * which their responses are erased: the batch script never counts or stores such a record again,
+ * whenever Kafka replays it. `erasures` counts erasures, so a processor can tell whether one
+ * happened while it was writing a batch.
  */
 
 export interface LiveRecord {
@@ -28,101 +36,278 @@ export interface LiveRecord {
   readonly offset: string;
 }
 
+/** What the batch script decided for one record. */
+export const FIRST_COPY = 1;
+export const REPEAT = 0;
+export const ERASED = 2;
+
 const CATEGORY_FIELD = { promoter: 'p', passive: 's', detractor: 'd' } as const;
 
-// KEYS[1]: the partition's fence. ARGV: seen ttl (s), record count, then per record:
-// seen key, mark, offset, category field, bucket count, then (bucket key, expire-at s) pairs.
-// Returns 1 for each record that is the first copy of its responseId, else 0.
+// KEYS[1]: the partition's fence, KEYS[2]: the erasure counter. ARGV: seen ttl (s), record count,
+// then per record: seen key, mark, offset, category field, erased key or '', received at (ms),
+// respondent index key or '', index field, index value, index expire-at (s), bucket count, then
+// (bucket key, expire-at s) pairs. Returns per record FIRST_COPY, REPEAT or ERASED, then the
+// erasure counter.
 const APPLY_BATCH = `
 local fence = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local ttl = ARGV[1]
 local n = tonumber(ARGV[2])
 local i = 3
-local firsts = {}
+local out = {}
 local incr = {}
 local expiry = {}
 local top = fence
 for r = 1, n do
-  local seenKey, mark, offset, field, nb = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3], tonumber(ARGV[i + 4])
-  local first = redis.call('SET', seenKey, mark, 'NX', 'EX', ttl)
-  if first then first = true else first = (redis.call('GET', seenKey) == mark) end
-  firsts[r] = first and 1 or 0
-  local j = i + 5
-  if first and offset > fence then
-    for b = 1, nb do
-      local key, at = ARGV[j], tonumber(ARGV[j + 1])
-      incr[key] = incr[key] or {}
-      incr[key][field] = (incr[key][field] or 0) + 1
-      if (expiry[key] or 0) < at then expiry[key] = at end
-      j = j + 2
+  local seenKey, mark, offset, field = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
+  local erasedKey, receivedAt = ARGV[i + 4], tonumber(ARGV[i + 5])
+  local indexKey, indexField, indexValue, indexAt = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9])
+  local nb = tonumber(ARGV[i + 10])
+  local erased = false
+  if erasedKey ~= '' then
+    local cut = redis.call('GET', erasedKey)
+    erased = cut ~= false and receivedAt <= tonumber(cut)
+  end
+  if erased then
+    out[r] = 2
+  else
+    local first = redis.call('SET', seenKey, mark, 'NX', 'EX', ttl)
+    if first then first = true else first = (redis.call('GET', seenKey) == mark) end
+    out[r] = first and 1 or 0
+    if first and offset > fence then
+      local j = i + 11
+      for b = 1, nb do
+        local key, at = ARGV[j], tonumber(ARGV[j + 1])
+        incr[key] = incr[key] or {}
+        incr[key][field] = (incr[key][field] or 0) + 1
+        if (expiry[key] or 0) < at then expiry[key] = at end
+        j = j + 2
+      end
+      if indexKey ~= '' and nb > 0 then
+        redis.call('HSET', indexKey, indexField, indexValue)
+        if (expiry[indexKey] or 0) < indexAt then expiry[indexKey] = indexAt end
+      end
     end
   end
   if offset > top then top = offset end
-  i = i + 5 + 2 * nb
+  i = i + 11 + 2 * nb
 end
 for key, fields in pairs(incr) do
   for field, count in pairs(fields) do redis.call('HINCRBY', key, field, count) end
-  redis.call('EXPIREAT', key, expiry[key])
+end
+for key, at in pairs(expiry) do
+  if redis.call('EXPIRETIME', key) < at then redis.call('EXPIREAT', key, at) end
 end
 if top > fence then redis.call('SET', KEYS[1], string.format('%d', top)) end
-return firsts
+out[n + 1] = tonumber(redis.call('GET', KEYS[2]) or '0')
+return out
 `;
+
+// KEYS: erased key, respondent index, erasure counter. ARGV: now (ms). Marks the respondent
+// erased up to now or the latest receivedAt in the index (so a clock behind ingest's cannot leave
+// an indexed record outside the cut), counts the erasure, returns the cut and the index.
+const BEGIN_ERASURE = `
+local cut = tonumber(ARGV[1])
+local entries = redis.call('HGETALL', KEYS[2])
+for e = 2, #entries, 2 do
+  local received = tonumber(string.match(entries[e], '^[^\\t]*\\t[^\\t]*\\t[^\\t]*\\t([^\\t]*)'))
+  if received and received > cut then cut = received end
+end
+local before = tonumber(redis.call('GET', KEYS[1]) or '0')
+if before > cut then cut = before end
+redis.call('SET', KEYS[1], string.format('%d', cut))
+redis.call('INCR', KEYS[3])
+return { string.format('%d', cut), entries }
+`;
+
+// KEYS[1]: respondent index. ARGV: count, then per record: index field, category field, bucket
+// count, bucket keys. Takes each still-indexed record out of the buckets that still exist (an
+// expired bucket no longer counts in any window); returns how many records it took out.
+const FINISH_ERASURE = `
+local n = tonumber(ARGV[1])
+local i = 2
+local removed = 0
+for r = 1, n do
+  local indexField, field, nb = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  if redis.call('HDEL', KEYS[1], indexField) == 1 then
+    removed = removed + 1
+    for b = 1, nb do
+      local key = ARGV[i + 2 + b]
+      if redis.call('EXISTS', key) == 1 then redis.call('HINCRBY', key, field, -1) end
+    end
+  end
+  i = i + 3 + nb
+end
+return removed
+`;
+
+const SCRIPT_CHUNK = 1000;
+
+interface BucketRef {
+  readonly key: string;
+  /** When the bucket expires, epoch seconds. */
+  readonly expireAt: number;
+}
+
+// Arguments go in one array, which ioredis flattens: spreading them into the call would overflow
+// the stack for a large batch.
+interface LiveWindowsCommands {
+  npsApplyBatch(fence: string, erasures: string, args: (string | number)[]): Promise<number[]>;
+  npsBeginErasure(
+    erased: string,
+    index: string,
+    erasures: string,
+    now: number,
+  ): Promise<[string, string[]]>;
+  npsFinishErasure(index: string, args: (string | number)[]): Promise<number>;
+}
 
 export class LiveWindows {
   readonly #redis: Redis;
+  readonly #commands: LiveWindowsCommands;
   readonly #prefix: string;
   readonly #seenTtlSeconds: number;
+  readonly #erasureSecret: string | undefined;
 
-  constructor(redis: Redis, options: { prefix: string; dedupeDays: number }) {
+  constructor(
+    redis: Redis,
+    options: { prefix: string; dedupeDays: number; erasureSecret?: string | undefined },
+  ) {
     this.#redis = redis;
+    this.#commands = redis as unknown as LiveWindowsCommands;
     this.#prefix = options.prefix;
     this.#seenTtlSeconds = options.dedupeDays * 86_400;
-    redis.defineCommand('npsApplyBatch', { numberOfKeys: 1, lua: APPLY_BATCH });
+    this.#erasureSecret = options.erasureSecret;
+    redis.defineCommand('npsApplyBatch', { numberOfKeys: 2, lua: APPLY_BATCH });
+    redis.defineCommand('npsBeginErasure', { numberOfKeys: 3, lua: BEGIN_ERASURE });
+    redis.defineCommand('npsFinishErasure', { numberOfKeys: 1, lua: FINISH_ERASURE });
   }
 
   #bucketKey(surveyId: string, channel: Channel | null, level: string, index: number): string {
     return `${this.#prefix}live:${surveyId}:${channel ?? '*'}:${level}:${index}`;
   }
 
+  /** The buckets (all-channel and per-channel) a response counts in; none once too old. */
+  #bucketsOf(surveyId: string, channel: Channel, respondedAt: number, nowMs: number): BucketRef[] {
+    if (respondedAt < nowMs - (LONGEST_WINDOW_MINUTES + 1) * 60_000) return [];
+    return bucketsOf(respondedAt).flatMap((bucket) => {
+      const expireAt = Math.ceil(bucketExpiry(bucket) / 1000);
+      return [null, channel].map((c) => ({
+        key: this.#bucketKey(surveyId, c, bucket.level, bucket.index),
+        expireAt,
+      }));
+    });
+  }
+
+  #erasedKey(respondentId: string): string {
+    return `${this.#prefix}erased:${erasureTag(this.#erasureSecret, respondentId)}`;
+  }
+
+  #indexKey(respondentId: string): string {
+    return `${this.#prefix}resp:${respondentId}`;
+  }
+
+  get #erasuresKey(): string {
+    return `${this.#prefix}erasures`;
+  }
+
   /**
-   * Applies one partition's records in one round trip; returns, per record, whether it is the first
-   * copy of its responseId (what the history sink must write).
+   * Applies one partition's records, in offset order, a script call per 1,000 records (so Redis
+   * is never held for long, and no call carries hundreds of thousands of arguments). Each call is
+   * atomic with the fence, so a crash between calls is a smaller batch replayed. Returns, per
+   * record, FIRST_COPY (what the history sink must write), REPEAT or ERASED, and the erasure
+   * counter as the first call saw it.
    */
   async applyPartitionBatch(
     topic: string,
     partition: number,
     records: readonly LiveRecord[],
     nowMs: number,
-  ): Promise<boolean[]> {
-    if (records.length === 0) return [];
-    const args: (string | number)[] = [this.#seenTtlSeconds, records.length];
-    const oldest = nowMs - (LONGEST_WINDOW_MINUTES + 1) * 60_000;
-    for (const { response, offset } of records) {
-      const buckets = response.respondedAt >= oldest ? bucketsOf(response.respondedAt) : [];
-      args.push(
-        `${this.#prefix}seen:${response.responseId}`,
-        `${partition}:${offset}`,
-        offset,
-        CATEGORY_FIELD[classify(response.score)],
-        buckets.length * 2,
-      );
-      for (const bucket of buckets) {
-        const expireAt = Math.ceil(bucketExpiry(bucket) / 1000);
-        for (const channel of [null, response.channel]) {
-          args.push(
-            this.#bucketKey(response.surveyId, channel, bucket.level, bucket.index),
-            expireAt,
-          );
-        }
-      }
-    }
+  ): Promise<{ outcomes: number[]; erasures: number }> {
     const fence = `${this.#prefix}fence:${topic}:${partition}`;
-    const firsts = await (
-      this.#redis as unknown as {
-        npsApplyBatch(key: string, ...args: (string | number)[]): Promise<number[]>;
-      }
-    ).npsApplyBatch(fence, ...args);
-    return firsts.map((f) => f === 1);
+    const outcomes: number[] = [];
+    let erasures: number | undefined;
+    for (let start = 0; start < records.length; start += SCRIPT_CHUNK) {
+      const chunk = records.slice(start, start + SCRIPT_CHUNK);
+      const out = await this.#commands.npsApplyBatch(fence, this.#erasuresKey, [
+        this.#seenTtlSeconds,
+        chunk.length,
+        ...chunk.flatMap(({ response, offset }) =>
+          this.#recordArgs(response, partition, offset, nowMs),
+        ),
+      ]);
+      outcomes.push(...out.slice(0, chunk.length));
+      erasures ??= out[chunk.length] ?? 0;
+    }
+    return { outcomes, erasures: erasures ?? (await this.erasureCount()) };
+  }
+
+  #recordArgs(
+    r: NpsResponse,
+    partition: number,
+    offset: string,
+    nowMs: number,
+  ): (string | number)[] {
+    const field = CATEGORY_FIELD[classify(r.score)];
+    const buckets = this.#bucketsOf(r.surveyId, r.channel, r.respondedAt, nowMs);
+    const indexed = r.respondentId !== null;
+    return [
+      `${this.#prefix}seen:${r.responseId}`,
+      `${partition}:${offset}`,
+      offset,
+      field,
+      indexed ? this.#erasedKey(r.respondentId) : '',
+      r.receivedAt,
+      indexed ? this.#indexKey(r.respondentId) : '',
+      r.responseId,
+      [field, r.channel, r.respondedAt, r.receivedAt, r.surveyId].join('\t'),
+      Math.max(0, ...buckets.map((b) => b.expireAt)),
+      buckets.length,
+      ...buckets.flatMap((b) => [b.key, b.expireAt]),
+    ];
+  }
+
+  /** How many erasures have begun, ever (a counter only compared with itself). */
+  async erasureCount(): Promise<number> {
+    return Number((await this.#redis.get(this.#erasuresKey)) ?? 0);
+  }
+
+  /** The instant up to which each respondent is erased, or null when they are not. */
+  async erasedUpTo(respondentIds: readonly string[]): Promise<Map<string, number | null>> {
+    if (respondentIds.length === 0) return new Map();
+    const values = await this.#redis.mget(...respondentIds.map((id) => this.#erasedKey(id)));
+    return new Map(respondentIds.map((id, i) => [id, values[i] ? Number(values[i]) : null]));
+  }
+
+  /**
+   * Erases a respondent from the live windows: from now on no record of theirs received up to the
+   * returned cut counts or is stored again, and the ones counted already are taken out of every
+   * bucket a window can still read. Safe to repeat.
+   */
+  async erase(respondentId: string, nowMs: number): Promise<{ cut: number; removed: number }> {
+    const index = this.#indexKey(respondentId);
+    const [cut, entries] = await this.#commands.npsBeginErasure(
+      this.#erasedKey(respondentId),
+      index,
+      this.#erasuresKey,
+      nowMs,
+    );
+    const args: (string | number)[] = [entries.length / 2];
+    for (let e = 0; e + 1 < entries.length; e += 2) {
+      const [field = '', channel, respondedAt, , surveyId = ''] = (entries[e + 1] ?? '').split(
+        '\t',
+      );
+      const buckets = this.#bucketsOf(surveyId, channel as Channel, Number(respondedAt), nowMs);
+      args.push(entries[e] ?? '', field, buckets.length, ...buckets.map((b) => b.key));
+    }
+    const removed = await this.#commands.npsFinishErasure(index, args);
+    return { cut: Number(cut), removed };
+  }
+
+  /** Restores erasure marks (after Redis lost its data), keeping the later cut of two. */
+  async restoreErasures(marks: readonly { tag: string; cut: number }[]): Promise<void> {
+    const pipeline = this.#redis.pipeline();
+    for (const { tag, cut } of marks) pipeline.set(`${this.#prefix}erased:${tag}`, String(cut));
+    await pipeline.exec();
   }
 
   /** One window's counts, in one round trip of at most ~200 bucket reads. */

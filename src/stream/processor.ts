@@ -1,9 +1,10 @@
 import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describeError, NpsError } from '../errors.js';
+import { describeError } from '../errors.js';
 import type { ResponseCodec } from '../kafka/response-codec.js';
 import { PoisonRecordError } from '../kafka/response-codec.js';
 import type { History, StoredResponse } from '../storage/history.js';
+import { ERASED, FIRST_COPY } from '../storage/live-windows.js';
 import type { LiveRecord, LiveWindows } from '../storage/live-windows.js';
 import type { Metrics } from '../api/metrics.js';
 
@@ -18,9 +19,13 @@ export interface ProcessorDeps {
   readonly groupId: string;
   readonly now?: () => number;
   readonly log?: (message: string) => void;
+  /** The consumer crashed and kafkajs will not restart it: nothing more is processed. */
+  readonly onCrash?: (error: unknown) => void;
 }
 
 export interface ProcessorHandle {
+  /** Sinks failing right now (named as /readyz names dependencies). */
+  down(): string[];
   close(): Promise<void>;
 }
 
@@ -43,6 +48,18 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   const dlq: Producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+  const health = new SinkHealth();
+  deps.metrics.sinkUp.set(1);
+  const sink = {
+    health,
+    metrics: deps.metrics,
+    pause: () => {
+      consumer.pause([{ topic: deps.topic }]);
+    },
+    resume: () => {
+      consumer.resume([{ topic: deps.topic }]);
+    },
+  };
 
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
@@ -94,14 +111,19 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     }
     if (!payload.isRunning() || payload.isStale()) return;
 
-    const firsts = await deps.live.applyPartitionBatch(
+    const { outcomes, erasures } = await deps.live.applyPartitionBatch(
       batch.topic,
       batch.partition,
       records,
       now(),
     );
-    const rows: StoredResponse[] = records.filter((_, i) => firsts[i]);
-    await withRetry(() => deps.history.insert(rows), heartbeat, log);
+    const rows: StoredResponse[] = records.filter((_, i) => outcomes[i] === FIRST_COPY);
+    const erased = records.filter((_, i) => outcomes[i] === ERASED);
+    const write = async () => {
+      await deps.history.insert(rows);
+      await purgeErased(deps, rows, erased, erasures);
+    };
+    if (!(await writeUntilDone(write, payload, sink, log))) return;
 
     payload.resolveOffset(batch.lastOffset());
     await payload.commitOffsetsIfNecessary();
@@ -113,6 +135,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     deps.metrics.consumerLag.set({ partition: String(batch.partition) }, Math.max(0, lag));
   }
 
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) deps.onCrash?.(payload.error);
+  });
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommitInterval: 1000,
@@ -122,6 +147,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
 
   let closing: Promise<void> | undefined;
   return {
+    down: () => health.down(),
     close: () =>
       (closing ??= (async () => {
         await consumer.disconnect().catch(() => undefined);
@@ -130,31 +156,101 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   };
 }
 
-/** Retries a sink write with backoff, heartbeating so the group does not evict us meanwhile. */
-async function withRetry(
-  write: () => Promise<void>,
-  heartbeat: () => Promise<void>,
-  log: (message: string) => void,
-  attempts = 6,
+/**
+ * Makes sure ClickHouse holds nothing of a respondent erased while this batch was on its way. Two
+ * cases: the batch carried records of an erased respondent (a replay, say after a crash between
+ * an insert and its commit: deleting again is what keeps them out), or an erasure began after the
+ * batch script ran and before our insert landed, which its own delete may have missed (the
+ * erasure counter moved). Deleting is idempotent, so doing it twice costs only time.
+ */
+async function purgeErased(
+  deps: ProcessorDeps,
+  inserted: readonly StoredResponse[],
+  erased: readonly StoredResponse[],
+  erasuresBefore: number,
 ): Promise<void> {
+  const candidates = new Set<string>();
+  for (const { response } of erased)
+    if (response.respondentId) candidates.add(response.respondentId);
+  if (inserted.length > 0 && (await deps.live.erasureCount()) !== erasuresBefore) {
+    for (const { response } of inserted)
+      if (response.respondentId) candidates.add(response.respondentId);
+  }
+  if (candidates.size === 0) return;
+  for (const [respondentId, cut] of await deps.live.erasedUpTo([...candidates])) {
+    if (cut !== null) await deps.history.purge(respondentId, cut);
+  }
+}
+
+/** Whether the history sink is failing now, for /readyz. */
+class SinkHealth {
+  #failing = false;
+
+  /** Marks it failing; true when it was not before. */
+  failing(): boolean {
+    const first = !this.#failing;
+    this.#failing = true;
+    return first;
+  }
+
+  /** Marks it working; true when it was failing before. */
+  recovered(): boolean {
+    const was = this.#failing;
+    this.#failing = false;
+    return was;
+  }
+
+  down(): string[] {
+    return this.#failing ? ['clickhouse'] : [];
+  }
+}
+
+const MAX_BACKOFF_MS = 15_000;
+const HEARTBEAT_EVERY_MS = 3000;
+
+/**
+ * Writes to the history sink until it succeeds, however long ClickHouse is away: backoff doubling
+ * to 15 s with jitter, heartbeating meanwhile so the group keeps our partitions, and the topic
+ * paused so nothing more is fetched. Gives up only when the consumer stops or the batch went stale
+ * in a rebalance; the batch is then left uncommitted, to be replayed. Returns whether it wrote.
+ */
+async function writeUntilDone(
+  write: () => Promise<void>,
+  payload: EachBatchPayload,
+  sink: { health: SinkHealth; pause(): void; resume(): void; metrics: Metrics },
+  log: (message: string) => void,
+): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
       await write();
-      return;
-    } catch (error) {
-      if (attempt >= attempts) {
-        throw new NpsError(
-          'SERVICE_UNAVAILABLE',
-          `history write failed ${attempts} times: ${describeError(error)}`,
-          {
-            cause: error,
-            retriable: true,
-          },
-        );
+      if (sink.health.recovered()) {
+        log(`history write succeeded after ${attempt} attempt(s); resuming`);
+        sink.metrics.sinkUp.set(1);
+        sink.resume();
       }
-      log(`history write failed (attempt ${attempt}), retrying: ${describeError(error)}`);
-      await sleep(Math.min(200 * 2 ** attempt, 5000));
-      await heartbeat().catch(() => undefined);
+      return true;
+    } catch (error) {
+      if (sink.health.failing()) {
+        log(`history write failed, pausing consumption and retrying: ${describeError(error)}`);
+        sink.metrics.sinkUp.set(0);
+        sink.pause();
+      } else if (attempt % 10 === 0) {
+        log(`history write still failing (attempt ${attempt}): ${describeError(error)}`);
+      }
+      sink.metrics.sinkRetries.inc();
+      const backoff =
+        Math.min(250 * 2 ** (attempt - 1), MAX_BACKOFF_MS) * (0.5 + Math.random() / 2);
+      const until = Date.now() + backoff;
+      while (Date.now() < until) {
+        if (!payload.isRunning() || payload.isStale()) return false;
+        await sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
+        try {
+          await payload.heartbeat();
+        } catch {
+          // A rebalance: the partition may be someone else's now. Leave the batch uncommitted.
+          return false;
+        }
+      }
     }
   }
 }

@@ -17,7 +17,7 @@ export interface RebuildDeps {
 }
 
 /**
- * Rebuilds Redis (live windows, first-copy marks, offset fences) from ClickHouse after Redis lost
+ * Rebuilds Redis (live windows, first-copy marks, offset fences, erasure marks) from ClickHouse after Redis lost
  * its data. Every committed offset is in ClickHouse (the processor inserts before it commits), so
  * replaying the stored responses through the processor's own Lua script, partition by partition in
  * offset order, leaves Redis as if it had never been lost; what was not committed yet is replayed
@@ -43,12 +43,16 @@ export async function rebuildLive(
 
   // Whatever is left is stale: start from nothing under our prefix.
   let keysCleared = 0;
-  for (const kind of ['live:', 'fence:', 'seen:']) {
+  for (const kind of ['live:', 'fence:', 'seen:', 'resp:']) {
     const stream = deps.redis.scanStream({ match: `${deps.redisPrefix}${kind}*`, count: 1000 });
     for await (const keys of stream as AsyncIterable<string[]>) {
       if (keys.length > 0) keysCleared += await deps.redis.unlink(...keys);
     }
   }
+
+  // Erasures first, so that nothing replayed from now on can bring an erased respondent back.
+  const erasures = await deps.history.erasures();
+  await deps.live.restoreErasures(erasures);
 
   let responses = 0;
   const now = deps.now();

@@ -9,22 +9,7 @@ import {
   uniqueName,
 } from '../support/pipeline.js';
 import { clickhouse, kafkaAdmin, redis } from '../support/services.js';
-
-// Strings that have hurt systems before: SQL, shell, format strings, control characters, RTL marks.
-const NASTY = [
-  `'; DROP TABLE responses; --`,
-  `" OR 1=1 --`,
-  '$(rm -rf /)',
-  '`reboot`',
-  '%s%s%s%n',
-  '{survey:String}',
-  '\u0000\u0001\u001b[31m',
-  '\u202e\u200b',
-  '../../etc/passwd',
-  '<script>alert(1)</script>',
-];
-
-const nastyString = fc.oneof(fc.constantFrom(...NASTY), fc.string({ maxLength: 80 }));
+import { NASTY, nastyString } from '../support/hostile.js';
 
 /** A field value that makes an item invalid, by field. */
 const badValue: Record<string, fc.Arbitrary<unknown>> = {

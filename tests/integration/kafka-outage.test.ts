@@ -3,6 +3,7 @@ import { kafkaService } from '../../deploy/local/kafka.js';
 import { stopDaemon } from '../../deploy/local/processes.js';
 import { startService } from '../../deploy/local/stack.js';
 import { ownService } from '../support/own-service.js';
+import { kafkaAdmin } from '../support/services.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -15,7 +16,7 @@ import {
 } from '../support/pipeline.js';
 
 describe('Kafka outage', () => {
-  it('ingest answers 503 with Retry-After while the broker is down, records nothing then, and recovers by itself', async () => {
+  it('ingest answers 503 with Retry-After while the broker is down, records nothing then, and recovers by itself; the processor rejoins its group', async () => {
     const broker = await ownService(kafkaService, 'NPS_STACK_KAFKA_PORT');
     const brokers = [broker.address];
 
@@ -55,5 +56,10 @@ describe('Kafka outage', () => {
       (b) => b.responses === 2,
     );
     expect(live).toMatchObject({ responses: 2, promoters: 2, detractors: 0 });
+    // The processor is back in its group, not a leftover member waiting to time out.
+    const admin = await kafkaAdmin(brokers);
+    const { groups } = await admin.describeGroups([config.consumerGroup]);
+    expect(groups[0]).toMatchObject({ state: 'Stable' });
+    expect(groups[0]?.members).toHaveLength(1);
   });
 });

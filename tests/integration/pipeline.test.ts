@@ -408,10 +408,16 @@ describe('OpenAPI document', () => {
     expect(doc.openapi).toBe('3.1.0');
     const routes = Object.entries(doc.paths).flatMap(([path, item]) =>
       Object.keys(item)
-        .filter((m) => ['get', 'post'].includes(m))
-        .map((method) => [method.toUpperCase(), path.replace('{token}', 'not-a-token')] as const),
+        .filter((m) => ['get', 'post', 'delete'].includes(m))
+        .map(
+          (method) =>
+            [
+              method.toUpperCase(),
+              path.replace('{token}', 'not-a-token').replace('{respondentId}', 'nobody'),
+            ] as const,
+        ),
     );
-    expect(routes.length).toBeGreaterThanOrEqual(13);
+    expect(routes.length).toBeGreaterThanOrEqual(14);
     for (const [method, path] of routes) {
       const controller = new AbortController();
       const res = await fetch(`${url}${path}`, { method, signal: controller.signal });

@@ -6,6 +6,8 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import { childEnv, exited, runCli, startChild } from '../support/child.js';
 import { redis } from '../support/services.js';
+import { batch, expected, historyTotals } from '../support/counts.js';
+import type { Counts } from '../support/counts.js';
 import {
   INGEST_KEY,
   READ_KEY,
@@ -17,46 +19,6 @@ import {
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
-
-type Counts = { responses: number; promoters: number; passives: number; detractors: number };
-
-function batch(surveyId: string, from: number, count: number) {
-  return Array.from({ length: count }, (_, i) => ({
-    surveyId,
-    responseId: `r-${from + i}`,
-    score: (from + i) % 11,
-    channel: (['web', 'sms', 'email'] as const)[(from + i) % 3],
-  }));
-}
-
-function expected(total: number): Counts {
-  const scores = Array.from({ length: total }, (_, i) => i % 11);
-  return {
-    responses: total,
-    promoters: scores.filter((s) => s >= 9).length,
-    passives: scores.filter((s) => s === 7 || s === 8).length,
-    detractors: scores.filter((s) => s <= 6).length,
-  };
-}
-
-async function historyTotals(url: string, surveyId: string): Promise<Counts> {
-  const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
-  const { body } = await api(
-    url,
-    `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=hour`,
-    { key: READ_KEY },
-  );
-  const series = (body.series ?? []) as Counts[];
-  return series.reduce(
-    (t, b) => ({
-      responses: t.responses + b.responses,
-      promoters: t.promoters + b.promoters,
-      passives: t.passives + b.passives,
-      detractors: t.detractors + b.detractors,
-    }),
-    { responses: 0, promoters: 0, passives: 0, detractors: 0 },
-  );
-}
 
 describe('nps processes', () => {
   it('nps start runs every role in one child process, reached only over HTTP', async () => {

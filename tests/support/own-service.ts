@@ -14,7 +14,7 @@ import { freePortPair } from './net.js';
  */
 export async function ownService(
   make: (ctx: StackContext) => LocalService,
-  portSetting: 'NPS_STACK_KAFKA_PORT' | 'NPS_STACK_REGISTRY_PORT',
+  portSetting: 'NPS_STACK_KAFKA_PORT' | 'NPS_STACK_REGISTRY_PORT' | 'NPS_STACK_REDIS_PORT',
 ): Promise<LocalService> {
   const dir = mkdtempSync(join(tmpdir(), 'nps-own-service-'));
   const port = await freePortPair();

@@ -10,6 +10,7 @@ import { clickhouse, clickhouseTarget, endpoints, kafkaAdmin, uniqueName } from 
 
 export const INGEST_KEY = 'test-ingest-key-0123456789';
 export const READ_KEY = 'test-read-key-0123456789';
+export const ADMIN_KEY = 'test-admin-key-0123456789';
 export const PUBLIC_BASE_URL = 'https://nps.example.test';
 export const TWILIO_TOKEN = 'test-twilio-auth-token';
 export const MAILGUN_KEY = 'test-mailgun-signing-key';
@@ -24,7 +25,7 @@ export function pipelineEnv(): Record<string, string> {
     NPS_REDIS_PREFIX: `test:${id}:`,
     CLICKHOUSE_DATABASE: `test_${id}`,
     NPS_TOPIC_PARTITIONS: '3',
-    NPS_API_KEYS: `${INGEST_KEY}:ingest,${READ_KEY}:read`,
+    NPS_API_KEYS: `${INGEST_KEY}:ingest,${READ_KEY}:read,${ADMIN_KEY}:admin`,
     PUBLIC_BASE_URL: PUBLIC_BASE_URL,
     TWILIO_AUTH_TOKEN: TWILIO_TOKEN,
     MAILGUN_SIGNING_KEY: MAILGUN_KEY,
