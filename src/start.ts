@@ -117,7 +117,7 @@ export async function start(options: StartOptions): Promise<Running> {
   let readRedis: Redis | undefined;
   let live: LiveWindows | undefined;
   if (has('api')) {
-    readRedis = createRedis(endpoints.redisUrl, 'producer');
+    readRedis = createRedis(endpoints.redisUrl, 'producer', log);
     await readRedis.connect();
     live = new LiveWindows(readRedis, liveOptions);
   }
@@ -125,7 +125,7 @@ export async function start(options: StartOptions): Promise<Running> {
   let processor: ProcessorHandle | undefined;
   let processRedis: Redis | undefined;
   if (has('process') && history) {
-    processRedis = createRedis(endpoints.redisUrl, 'consumer');
+    processRedis = createRedis(endpoints.redisUrl, 'consumer', log);
     await processRedis.connect();
     processor = await startProcessor({
       kafka,
