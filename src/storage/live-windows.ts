@@ -189,13 +189,15 @@ export class LiveWindows {
   /** The buckets (all-channel and per-channel) a response counts in; none once too old. */
   #bucketsOf(surveyId: string, channel: Channel, respondedAt: number, nowMs: number): BucketRef[] {
     if (respondedAt < nowMs - (LONGEST_WINDOW_MINUTES + 1) * 60_000) return [];
-    return bucketsOf(respondedAt).flatMap((bucket) => {
+    const refs: BucketRef[] = [];
+    for (const bucket of bucketsOf(respondedAt)) {
       const expireAt = Math.ceil(bucketExpiry(bucket) / 1000);
-      return [null, channel].map((c) => ({
-        key: this.#bucketKey(surveyId, c, bucket.level, bucket.index),
-        expireAt,
-      }));
-    });
+      refs.push(
+        { key: this.#bucketKey(surveyId, null, bucket.level, bucket.index), expireAt },
+        { key: this.#bucketKey(surveyId, channel, bucket.level, bucket.index), expireAt },
+      );
+    }
+    return refs;
   }
 
   #erasedKey(respondentId: string): string {
@@ -228,42 +230,42 @@ export class LiveWindows {
     let erasures: number | undefined;
     for (let start = 0; start < records.length; start += SCRIPT_CHUNK) {
       const chunk = records.slice(start, start + SCRIPT_CHUNK);
-      const out = await this.#commands.npsApplyBatch(fence, this.#erasuresKey, [
-        this.#seenTtlSeconds,
-        chunk.length,
-        ...chunk.flatMap(({ response, offset }) =>
-          this.#recordArgs(response, partition, offset, nowMs),
-        ),
-      ]);
+      const args: (string | number)[] = [this.#seenTtlSeconds, chunk.length];
+      for (const { response, offset } of chunk)
+        this.#pushRecordArgs(args, response, partition, offset, nowMs);
+      const out = await this.#commands.npsApplyBatch(fence, this.#erasuresKey, args);
       outcomes.push(...out.slice(0, chunk.length));
       erasures ??= out[chunk.length] ?? 0;
     }
     return { outcomes, erasures: erasures ?? (await this.erasureCount()) };
   }
 
-  #recordArgs(
+  /** Appends one record's arguments of the batch script (see APPLY_BATCH) to `args`. */
+  #pushRecordArgs(
+    args: (string | number)[],
     r: NpsResponse,
     partition: number,
     offset: string,
     nowMs: number,
-  ): (string | number)[] {
+  ): void {
     const field = CATEGORY_FIELD[classify(r.score)];
     const buckets = this.#bucketsOf(r.surveyId, r.channel, r.respondedAt, nowMs);
-    const indexed = r.respondentId !== null;
-    return [
-      `${this.#prefix}seen:${r.responseId}`,
-      `${partition}:${offset}`,
-      offset,
-      field,
-      indexed ? this.#erasedKey(r.respondentId) : '',
-      r.receivedAt,
-      indexed ? this.#indexKey(r.respondentId) : '',
-      r.responseId,
-      [field, r.channel, r.respondedAt, r.receivedAt, r.surveyId].join('\t'),
-      Math.max(0, ...buckets.map((b) => b.expireAt)),
-      buckets.length,
-      ...buckets.flatMap((b) => [b.key, b.expireAt]),
-    ];
+    args.push(`${this.#prefix}seen:${r.responseId}`, `${partition}:${offset}`, offset, field);
+    if (r.respondentId === null) args.push('', r.receivedAt, '', '', '', 0);
+    else {
+      let indexAt = 0;
+      for (const b of buckets) indexAt = Math.max(indexAt, b.expireAt);
+      args.push(
+        this.#erasedKey(r.respondentId),
+        r.receivedAt,
+        this.#indexKey(r.respondentId),
+        r.responseId,
+        `${field}\t${r.channel}\t${String(r.respondedAt)}\t${String(r.receivedAt)}\t${r.surveyId}`,
+        indexAt,
+      );
+    }
+    args.push(buckets.length);
+    for (const b of buckets) args.push(b.key, b.expireAt);
   }
 
   /** How many erasures have begun, ever (a counter only compared with itself). */
@@ -303,7 +305,7 @@ export class LiveWindows {
     return { cut: Number(cut), removed };
   }
 
-  /** Restores erasure marks (after Redis lost its data), keeping the later cut of two. */
+  /** Restores erasure marks from ClickHouse's list, after Redis lost its data. */
   async restoreErasures(marks: readonly { tag: string; cut: number }[]): Promise<void> {
     const pipeline = this.#redis.pipeline();
     for (const { tag, cut } of marks) pipeline.set(`${this.#prefix}erased:${tag}`, String(cut));

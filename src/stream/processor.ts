@@ -172,8 +172,9 @@ async function purgeErased(
   const candidates = new Set<string>();
   for (const { response } of erased)
     if (response.respondentId) candidates.add(response.respondentId);
-  if (inserted.length > 0 && (await deps.live.erasureCount()) !== erasuresBefore) {
-    for (const { response } of inserted)
+  const identified = inserted.filter(({ response }) => response.respondentId !== null);
+  if (identified.length > 0 && (await deps.live.erasureCount()) !== erasuresBefore) {
+    for (const { response } of identified)
       if (response.respondentId) candidates.add(response.respondentId);
   }
   if (candidates.size === 0) return;
