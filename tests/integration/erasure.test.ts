@@ -1,12 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
-import { History } from '../../src/storage/history.js';
-import { LiveWindows } from '../../src/storage/live-windows.js';
-import { rebuildLive } from '../../src/stream/rebuild-live.js';
 import { historyTotals, liveCounts } from '../support/counts.js';
 import type { Counts } from '../support/counts.js';
-import { clickhouse, kafka, kafkaAdmin, redis } from '../support/services.js';
+import { clickhouse, kafkaAdmin, redis } from '../support/services.js';
 import { nastyString } from '../support/hostile.js';
 import {
   ADMIN_KEY,
@@ -16,6 +13,7 @@ import {
   drained,
   eventually,
   pipelineEnv,
+  rebuildLiveIn,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -145,21 +143,7 @@ describe('erasure', () => {
     const { client } = await redis();
     const keys = await client.keys(`${config.redisPrefix}*`);
     await client.del(...keys);
-    await rebuildLive({
-      kafka: kafka(),
-      redis: client,
-      live: new LiveWindows(client, {
-        prefix: config.redisPrefix,
-        dedupeDays: config.dedupeDays,
-        erasureSecret: config.pseudonymKey,
-      }),
-      history: new History(clickhouse(), config.clickhouseDatabase),
-      topic: config.topic,
-      groupId: config.consumerGroup,
-      redisPrefix: config.redisPrefix,
-      dedupeDays: config.dedupeDays,
-      now: Date.now,
-    });
+    await rebuildLiveIn(config, client);
     await admin.resetOffsets({
       groupId: config.consumerGroup,
       topic: config.topic,

@@ -5,18 +5,15 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { stopDaemon } from '../../deploy/local/processes.js';
 import { redisService } from '../../deploy/local/redis.js';
 import { startService } from '../../deploy/local/stack.js';
-import { History } from '../../src/storage/history.js';
-import { LiveWindows } from '../../src/storage/live-windows.js';
-import { rebuildLive } from '../../src/stream/rebuild-live.js';
 import { batch, expected, historyTotals, liveCounts } from '../support/counts.js';
 import { ownService } from '../support/own-service.js';
-import { clickhouse, kafka } from '../support/services.js';
 import {
   INGEST_KEY,
   api,
   drained,
   eventually,
   pipelineEnv,
+  rebuildLiveIn,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -53,21 +50,7 @@ describe('Redis restarted with its data gone', () => {
 
     // The documented recovery: stop the processors, rebuild, start them again.
     await first.close();
-    const rebuilt = await rebuildLive({
-      kafka: kafka(),
-      redis: client,
-      live: new LiveWindows(client, {
-        prefix: config.redisPrefix,
-        dedupeDays: config.dedupeDays,
-        erasureSecret: config.pseudonymKey,
-      }),
-      history: new History(clickhouse(), config.clickhouseDatabase),
-      topic: config.topic,
-      groupId: config.consumerGroup,
-      redisPrefix: config.redisPrefix,
-      dedupeDays: config.dedupeDays,
-      now: Date.now,
-    });
+    const rebuilt = await rebuildLiveIn(config, client);
     expect(rebuilt.responses).toBeGreaterThanOrEqual(300);
     const second = await startPipeline(undefined, env, { redisUrl });
     await drained(config, 60_000);

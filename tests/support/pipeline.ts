@@ -5,8 +5,19 @@ import { loadConfig } from '../../src/config/config.js';
 import type { Config } from '../../src/config/config.js';
 import type { Endpoints } from '../../src/config/endpoints.js';
 import { start } from '../../src/start.js';
+import { History } from '../../src/storage/history.js';
+import { LiveWindows } from '../../src/storage/live-windows.js';
+import { rebuildLive } from '../../src/stream/rebuild-live.js';
+import type { Redis } from 'ioredis';
 import type { Role, Running } from '../../src/start.js';
-import { clickhouse, clickhouseTarget, endpoints, kafkaAdmin, uniqueName } from './services.js';
+import {
+  clickhouse,
+  clickhouseTarget,
+  endpoints,
+  kafka,
+  kafkaAdmin,
+  uniqueName,
+} from './services.js';
 
 export const INGEST_KEY = 'test-ingest-key-0123456789';
 export const READ_KEY = 'test-read-key-0123456789';
@@ -136,4 +147,26 @@ export async function drained(
     (ok) => ok,
     timeoutMs,
   );
+}
+
+/** `nps rebuild-live` for this pipeline's config, run in the test process against `redis`. */
+export async function rebuildLiveIn(
+  config: Config,
+  redis: Redis,
+): Promise<{ responses: number; keysCleared: number }> {
+  return rebuildLive({
+    kafka: kafka(),
+    redis,
+    live: new LiveWindows(redis, {
+      prefix: config.redisPrefix,
+      dedupeDays: config.dedupeDays,
+      erasureSecret: config.pseudonymKey,
+    }),
+    history: new History(clickhouse(), config.clickhouseDatabase),
+    topic: config.topic,
+    groupId: config.consumerGroup,
+    redisPrefix: config.redisPrefix,
+    dedupeDays: config.dedupeDays,
+    now: Date.now,
+  });
 }
