@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { up } from '../deploy/local/stack.js';
 import { loadConfig } from '../src/config/config.js';
+import { uncommitted } from '../src/kafka/topics.js';
 import type { Endpoints } from '../src/config/endpoints.js';
 import { signInvitation } from '../src/ingest/links.js';
 import { mailgunSignature } from '../src/ingest/mailgun.js';
@@ -102,13 +103,7 @@ async function drained(endpoints: Endpoints, topic: string, group: string): Prom
   try {
     const deadline = Date.now() + 180_000;
     for (;;) {
-      const [high, committed] = await Promise.all([
-        admin.fetchTopicOffsets(topic),
-        admin.fetchOffsets({ groupId: group, topics: [topic] }),
-      ]);
-      const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
-      if (high.every((p) => Number(p.high) === 0 || done.get(p.partition) === Number(p.high)))
-        return;
+      if ((await uncommitted(admin, topic, group)) === 0) return;
       if (Date.now() > deadline) throw new Error('the processor did not catch up within 180 s');
       await sleep(250);
     }

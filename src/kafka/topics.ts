@@ -23,3 +23,13 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec): Promise<void>
     waitForLeaders: true,
   });
 }
+
+/** Records on `topic` that `groupId` has not committed yet (all of them before its first commit). */
+export async function uncommitted(admin: Admin, topic: string, groupId: string): Promise<number> {
+  const [high, committed] = await Promise.all([
+    admin.fetchTopicOffsets(topic),
+    admin.fetchOffsets({ groupId, topics: [topic] }),
+  ]);
+  const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
+  return high.reduce((n, p) => n + Number(p.high) - Math.max(0, done.get(p.partition) ?? 0), 0);
+}

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
+import { uncommitted } from '../../src/kafka/topics.js';
 import { batch, expected, historyTotals, liveCounts } from '../support/counts.js';
 import { clickhouse, kafkaAdmin } from '../support/services.js';
 import {
@@ -14,15 +15,8 @@ import {
 
 const OUTAGE_MS = 32_000;
 
-/** Records on the topic that the group has not committed yet. */
 async function lag(config: Config): Promise<number> {
-  const admin = await kafkaAdmin();
-  const [high, committed] = await Promise.all([
-    admin.fetchTopicOffsets(config.topic),
-    admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.topic] }),
-  ]);
-  const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]));
-  return high.reduce((n, p) => n + Number(p.high) - Math.max(0, done.get(p.partition) ?? 0), 0);
+  return uncommitted(await kafkaAdmin(), config.topic, config.consumerGroup);
 }
 
 describe('ClickHouse outage', () => {

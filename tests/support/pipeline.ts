@@ -4,6 +4,7 @@ import { onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Config } from '../../src/config/config.js';
 import type { Endpoints } from '../../src/config/endpoints.js';
+import { uncommitted } from '../../src/kafka/topics.js';
 import { start } from '../../src/start.js';
 import { History } from '../../src/storage/history.js';
 import { LiveWindows } from '../../src/storage/live-windows.js';
@@ -134,17 +135,8 @@ export async function drained(
 ): Promise<void> {
   const admin = await kafkaAdmin(brokers);
   await eventually(
-    async () => {
-      const [high, committed] = await Promise.all([
-        admin.fetchTopicOffsets(config.topic),
-        admin.fetchOffsets({ groupId: config.consumerGroup, topics: [config.topic] }),
-      ]);
-      const done = new Map(
-        committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [],
-      );
-      return high.every((p) => Number(p.high) === 0 || done.get(p.partition) === Number(p.high));
-    },
-    (ok) => ok,
+    () => uncommitted(admin, config.topic, config.consumerGroup),
+    (n) => n === 0,
     timeoutMs,
   );
 }
