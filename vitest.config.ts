@@ -7,6 +7,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['tests/unit/**/*.test.ts'],
+          setupFiles: ['tests/support/fast-check-setup.ts'],
         },
       },
       {
@@ -14,6 +15,7 @@ export default defineConfig({
           name: 'integration',
           include: ['tests/integration/**/*.test.ts'],
           globalSetup: ['tests/support/global-setup.ts'],
+          setupFiles: ['tests/support/fast-check-setup.ts'],
           // Real services: room for a consumer group join and a first ClickHouse start.
           testTimeout: 60_000,
           hookTimeout: 60_000,

@@ -82,12 +82,15 @@ describe('nps processes', () => {
     const surveyId = uniqueName('sigterm');
     const batches = Array.from({ length: 40 }, (_, i) => batch(surveyId, i * 50, 50));
     let accepted = 0;
+    let firstAccepted: () => void = () => undefined;
+    const oneAccepted = new Promise<void>((resolve) => (firstAccepted = resolve));
     const sendAll = async (base: () => string) =>
       Promise.all(
         batches.map(async (body, i) => {
           await new Promise((r) => setTimeout(r, i * 25));
           try {
             const res = await api(base(), '/v1/responses', { key: INGEST_KEY, body });
+            if (res.status === 202) firstAccepted();
             return res.status;
           } catch {
             return 0; // connection refused or reset: the client does not know
@@ -95,7 +98,8 @@ describe('nps processes', () => {
         }),
       );
     const load = sendAll(() => nps.url);
-    await new Promise((r) => setTimeout(r, 400));
+    // Stop once the load is under way, however slowly a busy machine gets there.
+    await Promise.race([oneAccepted, load]);
     nps.process.kill('SIGTERM');
     const statuses = await load;
     expect(await exited(nps.process)).toBe(0);
