@@ -11,14 +11,29 @@ export interface NpsSummary extends Tally {
   readonly nps: number | null;
   /** Half-width of the 95 % confidence interval in NPS points, one decimal; null without responses. */
   readonly marginOfError: number | null;
+  /** Fewer responses than the minimum to read the score by (NPS_MIN_RESPONSES): treat it as noise. */
+  readonly lowSample: boolean;
 }
 
-const Z_95 = 1.96;
+/** Below this many responses a score is flagged `lowSample` unless configured otherwise. */
+export const DEFAULT_MIN_RESPONSES = 30;
 
-function oneDecimal(x: number): number {
+/** Two-sided 95 % quantile of the standard normal distribution. */
+export const Z_95 = 1.96;
+
+/** Rounds to one decimal for display. */
+export function oneDecimal(x: number): number {
   // Rounds half away from zero, and never yields -0.
   const rounded = (Math.sign(x) * Math.round(Math.abs(x) * 10)) / 10;
   return rounded === 0 ? 0 : rounded;
+}
+
+/**
+ * Variance of a single answer scored +1 (promoter), 0 (passive) or -1 (detractor), given the
+ * promoter share `p` and detractor share `d`: E[x^2] - E[x]^2 = p + d - (p - d)^2. Never negative.
+ */
+export function answerVariance(p: number, d: number): number {
+  return Math.max(0, p + d - (p - d) ** 2);
 }
 
 /**
@@ -26,17 +41,19 @@ function oneDecimal(x: number): number {
  * (promoter), 0 (passive) or -1 (detractor) is p + d - (p - d)^2, so the margin is
  * 100 * 1.96 * sqrt((p + d - (p - d)^2) / n).
  */
-export function summarize(tally: Tally): NpsSummary {
+export function summarize(tally: Tally, minResponses = DEFAULT_MIN_RESPONSES): NpsSummary {
   const responses = tally.promoters + tally.passives + tally.detractors;
-  if (responses === 0) return { ...tally, responses, nps: null, marginOfError: null };
+  const lowSample = responses < minResponses;
+  if (responses === 0) return { ...tally, responses, nps: null, marginOfError: null, lowSample };
   const p = tally.promoters / responses;
   const d = tally.detractors / responses;
-  const variance = Math.max(0, p + d - (p - d) ** 2);
+  const variance = answerVariance(p, d);
   return {
     ...tally,
     responses,
     nps: oneDecimal(100 * (p - d)),
     marginOfError: oneDecimal(100 * Z_95 * Math.sqrt(variance / responses)),
+    lowSample,
   };
 }
 

@@ -28,7 +28,16 @@ describe('NPS with its margin of error', () => {
       responses: 0,
       nps: null,
       marginOfError: null,
+      lowSample: true,
     });
+  });
+
+  it('flags fewer responses than the minimum as a low sample', () => {
+    const tally = { promoters: 20, passives: 5, detractors: 4 }; // 29 responses
+    expect(summarize(tally).lowSample).toBe(true);
+    expect(summarize({ ...tally, passives: 6 }).lowSample).toBe(false);
+    expect(summarize(tally, 29).lowSample).toBe(false);
+    expect(summarize(tally, 100).lowSample).toBe(true);
   });
 
   it('matches a hand computation: 50 promoters, 30 passives, 20 detractors', () => {
