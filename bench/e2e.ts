@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { Kafka, logLevel } from 'kafkajs';
 import { up } from '../deploy/local/stack.js';
 import { loadConfig } from '../src/config/config.js';
+import { normalizedResponse } from '../src/domain/response.js';
 import type { NpsResponse } from '../src/domain/response.js';
 import { ResponseCodec } from '../src/kafka/response-codec.js';
 import { start } from '../src/start.js';
@@ -41,7 +42,7 @@ function median(xs: readonly number[]): number {
 }
 
 function response(surveyId: string, i: number, now: number): NpsResponse {
-  return {
+  return normalizedResponse({
     responseId: randomUUID(),
     surveyId,
     channel: (['web', 'sms', 'email'] as const)[i % 3] ?? 'web',
@@ -52,8 +53,7 @@ function response(surveyId: string, i: number, now: number): NpsResponse {
     segment: { region: i % 2 === 0 ? 'dk' : 'se' },
     respondedAt: now,
     receivedAt: now,
-    providerMessageId: null,
-  };
+  });
 }
 
 async function liveCount(url: string, surveyId: string): Promise<number> {

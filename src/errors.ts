@@ -11,6 +11,7 @@ export const errorCodes = [
   'PORT_TAKEN',
   'DATA_FOLDER_LOCKED',
   'PROCESSOR_RUNNING',
+  'SQL_ERROR',
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

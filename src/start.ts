@@ -15,17 +15,31 @@ import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { mailgunRouter } from './ingest/mailgun.js';
 import { linksRouter } from './ingest/links.js';
 import { authorizer } from './api/auth.js';
+import { resolveAccess, sessionSecret } from './dashboard/first-run.js';
+import { dashboardRouter } from './dashboard/router.js';
+import { Sessions } from './dashboard/session.js';
 import { RateLimiter } from './api/rate-limit.js';
 import type { Router } from 'express';
 import { ResponseCodec } from './kafka/response-codec.js';
 import { ensureTopics } from './kafka/topics.js';
 import { createClickHouse } from './storage/clickhouse.js';
 import { History } from './storage/history.js';
+import { ThemeStore } from './storage/themes.js';
+import { ResponseStore } from './storage/responses.js';
+import { surveyRouter } from './api/survey-routes.js';
+import { annotationRouter } from './api/annotation-routes.js';
+import { AnnotationStore } from './storage/annotations.js';
+import { themesRouter } from './api/themes-routes.js';
 import { LiveWindows } from './storage/live-windows.js';
 import { migrate } from './storage/migrations.js';
 import { createRedis } from './storage/redis.js';
 import { startProcessor } from './stream/processor.js';
+import { createTagger } from './themes/tagger.js';
+import type { Tagger } from './themes/tagger.js';
+import { defaultTaxonomy, loadTaxonomy } from './themes/taxonomy.js';
 import type { ProcessorHandle } from './stream/processor.js';
+import { startSqlEndpoint } from './sql/endpoint.js';
+import type { SqlServerHandle } from './sql/server.js';
 
 export const ROLES = ['ingest', 'process', 'api'] as const;
 export type Role = (typeof ROLES)[number];
@@ -36,14 +50,29 @@ export interface StartOptions {
   readonly roles: readonly Role[];
   /** HTTP port; 0 picks a free one. Defaults to config.port. */
   readonly port?: number;
+  /**
+   * Port of the read-only SQL endpoint (with the api role, embedded engine only); 0 picks a free
+   * one. Defaults to config.sqlPort; off when neither is set.
+   */
+  readonly sqlPort?: number;
   readonly log?: (message: string) => void;
+  /** Tags comments in the processor. Default: a tagger of the configured taxonomy (NPS_TAXONOMY). */
+  readonly tagger?: Tagger;
   /** Called when a role stops for good (the processor's consumer crashed beyond restarting). */
   readonly onFatal?: (error: unknown) => void;
+}
+
+/** The URL to reach the server from this machine: loopback when it listens on every interface. */
+function localUrl(address: string, port: number): string {
+  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
+  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
 }
 
 export interface Running {
   /** Base URL of the HTTP server. */
   readonly url: string;
+  /** Base URL of the SQL endpoint, when it runs. */
+  readonly sqlUrl?: string;
   close(): Promise<void>;
 }
 
@@ -59,6 +88,12 @@ export async function start(options: StartOptions): Promise<Running> {
       console.log(m);
     });
   const has = (role: Role) => roles.includes(role);
+  // Dashboard and first run (src/dashboard): NPS_API_KEYS, or on loopback a local admin key made
+  // once; anywhere else no keys is refused here, before anything is connected.
+  const access = resolveAccess(config);
+  const sessions = has('api')
+    ? new Sessions(() => sessionSecret(config), access.apiKeys, config.sessionHours * 3_600_000)
+    : undefined;
   const metrics = createMetrics();
   const kafkaOptions = {
     brokers: [...endpoints.kafkaBrokers],
@@ -122,6 +157,10 @@ export async function start(options: StartOptions): Promise<Running> {
     live = new LiveWindows(readRedis, liveOptions);
   }
 
+  // Read once at start, so a bad taxonomy file stops the process with its error, not a batch.
+  const taxonomy =
+    config.taxonomy === undefined ? defaultTaxonomy() : loadTaxonomy(config.taxonomy);
+  const tagger = options.tagger ?? createTagger(taxonomy);
   let processor: ProcessorHandle | undefined;
   let processRedis: Redis | undefined;
   if (has('process') && history) {
@@ -133,6 +172,7 @@ export async function start(options: StartOptions): Promise<Running> {
       live: new LiveWindows(processRedis, liveOptions),
       history,
       metrics,
+      tagger,
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,
@@ -145,10 +185,11 @@ export async function start(options: StartOptions): Promise<Running> {
   }
 
   const requireScope = authorizer(
-    config.apiKeys,
+    access.apiKeys,
     config.rateLimitPerKey > 0
       ? new RateLimiter(config.rateLimitPerKey, 2 * config.rateLimitPerKey)
       : undefined,
+    sessions && ((req) => sessions.keyOf(req)?.key),
   );
   const adapters: Router[] = [];
   if (publisher && config.twilioAuthToken !== undefined) {
@@ -187,9 +228,47 @@ export async function start(options: StartOptions): Promise<Running> {
       }),
     );
   }
-  const stream = live ? new LiveStream(live) : undefined;
+  const stream = live ? new LiveStream(live, { minResponses: config.minResponses }) : undefined;
+  const resources: Router[] = [];
+  const annotations = clickhouse && new AnnotationStore(clickhouse, config.clickhouseDatabase);
+  if (has('api') && clickhouse && annotations) {
+    const responseStore = new ResponseStore(clickhouse, config.clickhouseDatabase);
+    resources.push(
+      themesRouter({
+        requireScope,
+        store: new ThemeStore(clickhouse, config.clickhouseDatabase),
+        taxonomy,
+        minResponses: config.minResponses,
+        now: Date.now,
+      }),
+      surveyRouter({
+        requireScope,
+        store: responseStore,
+        minResponses: config.minResponses,
+        now: Date.now,
+      }),
+      annotationRouter({
+        requireScope,
+        annotations,
+        responses: responseStore,
+        themes: new ThemeStore(clickhouse, config.clickhouseDatabase),
+        minResponses: config.minResponses,
+        now: Date.now,
+      }),
+    );
+  }
   const app = createApp({
     adapters,
+    ...(sessions && {
+      dashboard: dashboardRouter({
+        sessions,
+        apiKeys: access.apiKeys,
+        publicBaseUrl: config.publicBaseUrl,
+      }),
+    }),
+    resources,
+    ...(annotations && { annotations }),
+    minResponses: config.minResponses,
     ...(stream && { stream }),
     requireScope,
     log,
@@ -241,12 +320,45 @@ export async function start(options: StartOptions): Promise<Running> {
     },
   });
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(options.port ?? config.port, () => {
+    const s = app.listen(options.port ?? config.port, config.host, () => {
       resolve(s);
     });
   });
   server.keepAliveTimeout = 5000;
-  const { port } = server.address() as AddressInfo;
+  const { port, address } = server.address() as AddressInfo;
+  const url = localUrl(address, port);
+  if (sessions) {
+    const admin = access.localAdmin;
+    log(
+      !admin
+        ? `Dashboard: ${url}/ (sign in with an NPS_API_KEYS key that has the read scope)`
+        : admin.created
+          ? `Dashboard: ${url}/\nFirst run: made a local admin key, kept in ${admin.file}:\n  ${admin.key}\n` +
+            `Open this link to sign in (shown only now; the key stays in that file):\n  ${url}/#key=${admin.key}`
+          : `Dashboard: ${url}/ (sign in with the local admin key kept in ${admin.file})`,
+    );
+  }
+
+  let sql: SqlServerHandle | undefined;
+  const sqlPort = options.sqlPort ?? config.sqlPort;
+  if (has('api') && sqlPort !== undefined) {
+    if (endpoints.clickhouse.kind === 'embedded') {
+      try {
+        sql = await startSqlEndpoint({
+          config,
+          apiKeys: access.apiKeys,
+          path: endpoints.clickhouse.path,
+          port: sqlPort,
+          log,
+        });
+      } catch (error) {
+        await new Promise((resolve) => server.close(resolve));
+        throw error;
+      }
+    } else {
+      log('SQL endpoint off: CLICKHOUSE_URL is a ClickHouse server; connect to it directly');
+    }
+  }
 
   closers.push(
     {
@@ -259,6 +371,8 @@ export async function start(options: StartOptions): Promise<Running> {
           server.closeIdleConnections();
         }),
     },
+    // Running SQL statements are cancelled before the engine they run on is closed.
+    { name: 'sql', close: async () => sql?.close() },
     { name: 'processor', close: async () => processor?.close() },
     { name: 'producer', close: async () => publisher?.close() },
     { name: 'clickhouse', close: async () => clickhouse?.close() },
@@ -267,7 +381,8 @@ export async function start(options: StartOptions): Promise<Running> {
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
+    ...(sql && { sqlUrl: sql.url }),
     close: () =>
       (closing ??= (async () => {
         for (const step of closers) {

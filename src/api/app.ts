@@ -4,12 +4,10 @@ import express from 'express';
 import helmet from 'helmet';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Scope } from '../config/config.js';
-import { summarize } from '../domain/nps.js';
+import { DEFAULT_MIN_RESPONSES, summarize } from '../domain/nps.js';
 import {
-  CHANNELS,
-  SURVEY_ID,
   hasControlCharacters,
-  parseIsoInstant,
+  normalizedResponse,
   validateResponseInput,
 } from '../domain/response.js';
 import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
@@ -22,6 +20,7 @@ import { erasureTag } from '../domain/erasure.js';
 import type { History, Interval } from '../storage/history.js';
 import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
+import type { AnnotationStore } from '../storage/annotations.js';
 import { allowSurvey } from './auth.js';
 import { jsonBody } from './body.js';
 import { limitByIp } from './rate-limit.js';
@@ -32,6 +31,7 @@ import { openApiDocument } from './openapi.js';
 import type { LiveStream } from './live-stream.js';
 import type { Metrics } from './metrics.js';
 import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
+import { channelParam, one, rangeParams, surveyParam } from './query.js';
 
 const MAX_HISTORY_BUCKETS = 5000;
 
@@ -60,33 +60,17 @@ export interface AppDeps {
   readonly stream?: LiveStream;
   /** Ingest adapters (webhooks, links), mounted beside the API routes. */
   readonly adapters?: readonly Router[];
+  /** Annotations, listed beside the history buckets they fall in. */
+  readonly annotations?: AnnotationStore;
+  /** Read resources with routers of their own (themes, terms). */
+  readonly resources?: readonly Router[];
+  /** The dashboard page, its assets and sign-in (src/dashboard); api role only. */
+  readonly dashboard?: Router;
   /** Names the dependencies that do not answer; empty when ready. */
   readonly readiness: () => Promise<string[]>;
   readonly now?: () => number;
-}
-
-function one(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalid([{ field: name, message: 'must be given once' }]);
-  return value;
-}
-
-function surveyParam(req: Request): string {
-  const surveyId = one(req, 'surveyId');
-  if (surveyId === undefined || !SURVEY_ID.test(surveyId)) {
-    throw invalid([{ field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' }]);
-  }
-  return surveyId;
-}
-
-function channelParam(req: Request): Channel | null {
-  const channel = one(req, 'channel');
-  if (channel === undefined) return null;
-  if (!(CHANNELS as readonly string[]).includes(channel)) {
-    throw invalid([{ field: 'channel', message: `must be one of ${CHANNELS.join(', ')}` }]);
-  }
-  return channel as Channel;
+  /** Below this many responses a score is flagged lowSample (NPS_MIN_RESPONSES). */
+  readonly minResponses?: number;
 }
 
 function liveQuery(req: Request): {
@@ -108,23 +92,18 @@ function toResponse(
   receivedAt: number,
   pseudonymKey: string | undefined,
 ): NpsResponse {
-  return {
+  return normalizedResponse({
+    ...input,
     responseId: input.responseId ?? randomUUID(),
-    surveyId: input.surveyId,
-    channel: input.channel,
-    score: input.score,
-    comment: input.comment,
-    locale: input.locale,
     respondentId: respondentIdFrom(pseudonymKey, input.respondentId),
-    segment: input.segment,
     respondedAt: input.respondedAt ?? receivedAt,
     receivedAt,
-    providerMessageId: null,
-  };
+  });
 }
 
 export function createApp(deps: AppDeps): express.Express {
   const now = deps.now ?? Date.now;
+  const minResponses = deps.minResponses ?? DEFAULT_MIN_RESPONSES;
   const app = express();
   app.disable('x-powered-by');
   app.use(helmet());
@@ -144,7 +123,7 @@ export function createApp(deps: AppDeps): express.Express {
   if (deps.ipLimit) {
     // Before authentication, so guessing keys is limited too.
     app.post(
-      ['/v1/responses', '/v1/invitations', '/v1/webhooks/*path', '/v1/r/*token'],
+      ['/v1/responses', '/v1/invitations', '/v1/webhooks/*path', '/v1/r/*token', '/session'],
       limitByIp(deps.ipLimit),
     );
   }
@@ -212,7 +191,7 @@ export function createApp(deps: AppDeps): express.Express {
     app.get('/v1/nps/live', requireScope('read'), async (req, res) => {
       const { surveyId, channel, window } = liveQuery(req);
       allowSurvey(res, surveyId);
-      res.json(await liveBody(live, surveyId, channel, window, now()));
+      res.json(await liveBody(live, surveyId, channel, window, now(), minResponses));
     });
   }
   const { stream } = deps;
@@ -229,14 +208,7 @@ export function createApp(deps: AppDeps): express.Express {
       const surveyId = surveyParam(req);
       allowSurvey(res, surveyId);
       const problems: FieldProblem[] = [];
-      const fromRaw = one(req, 'from');
-      const toRaw = one(req, 'to');
-      const from = fromRaw === undefined ? null : parseIsoInstant(fromRaw);
-      const to = toRaw === undefined ? now() : parseIsoInstant(toRaw);
-      if (from === null)
-        problems.push({ field: 'from', message: 'must be an ISO-8601 date-time with a time zone' });
-      if (to === null)
-        problems.push({ field: 'to', message: 'must be an ISO-8601 date-time with a time zone' });
+      const range = rangeParams(req, now(), problems);
       const interval = one(req, 'interval') ?? 'day';
       if (!(INTERVALS as readonly string[]).includes(interval)) {
         problems.push({ field: 'interval', message: `must be one of ${INTERVALS.join(', ')}` });
@@ -245,27 +217,28 @@ export function createApp(deps: AppDeps): express.Express {
       if (groupBy !== undefined && groupBy !== 'channel') {
         problems.push({ field: 'groupBy', message: 'must be channel' });
       }
-      if (from !== null && to !== null && from >= to)
-        problems.push({ field: 'from', message: 'must be before to' });
       if (
-        from !== null &&
-        to !== null &&
+        range &&
         interval === 'hour' &&
-        (to - from) / 3_600_000 > MAX_HISTORY_BUCKETS
+        (range.to - range.from) / 3_600_000 > MAX_HISTORY_BUCKETS
       ) {
         problems.push({
           field: 'from',
           message: `hourly history spans at most ${MAX_HISTORY_BUCKETS} hours`,
         });
       }
-      if (problems.length > 0 || from === null || to === null) throw invalid(problems);
-      const series = await history.series({
-        surveyId,
-        from,
-        to,
-        interval: interval as Interval,
-        byChannel: groupBy === 'channel',
-      });
+      if (problems.length > 0 || range === null) throw invalid(problems);
+      const { from, to } = range;
+      const [series, annotations] = await Promise.all([
+        history.series({
+          surveyId,
+          from,
+          to,
+          interval: interval as Interval,
+          byChannel: groupBy === 'channel',
+        }),
+        deps.annotations?.list(surveyId, from, to) ?? [],
+      ]);
       res.json({
         surveyId,
         interval,
@@ -274,7 +247,13 @@ export function createApp(deps: AppDeps): express.Express {
         series: series.map(({ start, channel, ...tally }) => ({
           start: new Date(start).toISOString(),
           ...(channel !== undefined && { channel }),
-          ...summarize(tally),
+          ...summarize(tally, minResponses),
+        })),
+        // What changed in the range, for markers on the trend.
+        annotations: annotations.map((a) => ({
+          annotationId: a.annotationId,
+          at: new Date(a.at).toISOString(),
+          label: a.label,
         })),
       });
     });
@@ -328,7 +307,8 @@ export function createApp(deps: AppDeps): express.Express {
     });
   }
 
-  for (const adapter of deps.adapters ?? []) app.use(adapter);
+  for (const router of [...(deps.resources ?? []), ...(deps.adapters ?? [])]) app.use(router);
+  if (deps.dashboard) app.use(deps.dashboard);
 
   app.use((req, _res, next) => {
     next(new HttpProblem(404, 'Not Found', `No route for ${req.method} ${req.path}`));

@@ -10,6 +10,7 @@ export async function liveBody(
   channel: Channel | null,
   window: WindowName,
   nowMs: number,
+  minResponses: number,
 ) {
   const { from, to, ...tally } = await live.read(surveyId, channel, window, nowMs);
   return {
@@ -18,6 +19,6 @@ export async function liveBody(
     window,
     from: new Date(from).toISOString(),
     to: new Date(to).toISOString(),
-    ...summarize(tally),
+    ...summarize(tally, minResponses),
   };
 }

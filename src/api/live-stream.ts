@@ -2,6 +2,7 @@ import type { Response } from 'express';
 import type { Channel } from '../domain/response.js';
 import type { WindowName } from '../domain/windows.js';
 import type { LiveWindows } from '../storage/live-windows.js';
+import { DEFAULT_MIN_RESPONSES } from '../domain/nps.js';
 import { liveBody } from './live-body.js';
 
 /**
@@ -11,6 +12,7 @@ import { liveBody } from './live-body.js';
  * changed; a comment line keeps idle connections open through proxies.
  */
 export class LiveStream {
+  readonly #minResponses: number;
   readonly #live: LiveWindows;
   readonly #intervalMs: number;
   readonly #heartbeatMs: number;
@@ -27,9 +29,16 @@ export class LiveStream {
 
   constructor(
     live: LiveWindows,
-    options: { intervalMs?: number; heartbeatMs?: number; now?: () => number } = {},
+    options: {
+      intervalMs?: number;
+      heartbeatMs?: number;
+      now?: () => number;
+      /** Below this many responses a window is flagged lowSample. */
+      minResponses?: number;
+    } = {},
   ) {
     this.#live = live;
+    this.#minResponses = options.minResponses ?? DEFAULT_MIN_RESPONSES;
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#now = options.now ?? Date.now;
@@ -49,7 +58,7 @@ export class LiveStream {
       const subscribers = new Set<Response>();
       const poll = async () => {
         const body = JSON.stringify(
-          await liveBody(this.#live, surveyId, channel, window, this.#now()),
+          await liveBody(this.#live, surveyId, channel, window, this.#now(), this.#minResponses),
         );
         const current = this.#topics.get(key);
         if (!current || body === current.last) return;

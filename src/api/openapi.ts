@@ -25,7 +25,15 @@ const admin = [{ apiKey: ['admin'] }];
 
 const score = {
   type: 'object',
-  required: ['responses', 'promoters', 'passives', 'detractors', 'nps', 'marginOfError'],
+  required: [
+    'responses',
+    'promoters',
+    'passives',
+    'detractors',
+    'nps',
+    'marginOfError',
+    'lowSample',
+  ],
   properties: {
     responses: { type: 'integer', description: 'Sample size n.' },
     promoters: { type: 'integer' },
@@ -39,6 +47,11 @@ const score = {
       type: ['number', 'null'],
       description:
         '95 % margin in NPS points: 100*1.96*sqrt((p+d-(p-d)^2)/n), one decimal; null when n = 0.',
+    },
+    lowSample: {
+      type: 'boolean',
+      description:
+        'n is below NPS_MIN_RESPONSES (default 30): too few answers to read the score by.',
     },
   },
 };
@@ -352,6 +365,349 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           },
         },
       },
+      '/v1/surveys': {
+        get: {
+          summary: 'The surveys that have responses, the most recently answered first.',
+          security: read,
+          responses: {
+            '200': {
+              description: 'The surveys (those of the key, for a key restricted to surveys).',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      surveys: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: {
+                            surveyId: { type: 'string' },
+                            responses: { type: 'integer' },
+                            lastResponseAt: { type: 'string', format: 'date-time' },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/nps/feed': {
+        get: {
+          summary:
+            'The latest responses of a survey, newest first: with category=detractor, who to call.',
+          security: read,
+          parameters: [
+            surveyId,
+            channelParam,
+            {
+              name: 'category',
+              in: 'query',
+              schema: { type: 'string', enum: ['detractor', 'passive', 'promoter'] },
+            },
+            {
+              name: 'from',
+              in: 'query',
+              description: 'Default: 30 days before now.',
+              schema: { type: 'string', format: 'date-time' },
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 },
+            },
+          ],
+          responses: {
+            '200': { description: 'The responses, with comment, language and themes.' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/nps/compare': {
+        get: {
+          summary:
+            'Did it change? The NPS of period a and of period b, their difference (b - a) with its ' +
+            '95 % margin, the two-sided z-test and its p-value; significant at 95 % only when ' +
+            'neither side is lowSample.',
+          security: read,
+          parameters: [
+            surveyId,
+            channelParam,
+            ...['aFrom', 'aTo', 'bFrom', 'bTo'].map((name) => ({
+              name,
+              in: 'query',
+              required: true,
+              schema: { type: 'string', format: 'date-time' },
+            })),
+          ],
+          responses: {
+            '200': {
+              description:
+                'The comparison; difference, margin, z and pValue are null when a side is empty.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      surveyId: { type: 'string' },
+                      a: score,
+                      b: score,
+                      difference: { type: ['number', 'null'] },
+                      differenceMarginOfError: { type: ['number', 'null'] },
+                      z: { type: ['number', 'null'] },
+                      pValue: { type: ['number', 'null'] },
+                      significant: { type: 'boolean' },
+                    },
+                  },
+                },
+              },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/annotations': {
+        post: {
+          summary:
+            'Record what changed when ({surveyId, at, label, annotationId?}); an annotationId ' +
+            'given by the client makes a retry safe (200 with what was stored; 409 if it differs).',
+          security: admin,
+          requestBody: {
+            required: true,
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  required: ['surveyId', 'at', 'label'],
+                  additionalProperties: false,
+                  properties: {
+                    surveyId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+                    at: { type: 'string', format: 'date-time' },
+                    label: { type: 'string', minLength: 1, maxLength: 200 },
+                    annotationId: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+                  },
+                },
+              },
+            },
+          },
+          responses: {
+            '201': {
+              description: 'Created: {annotationId, surveyId, at, label, createdBy, createdAt}.',
+            },
+            '200': { description: 'The same annotationId was stored before with this content.' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+            '409': problem,
+            '415': problem,
+          },
+        },
+        get: {
+          summary: 'The annotations of a survey, oldest first (optionally in from..to).',
+          security: read,
+          parameters: [
+            surveyId,
+            { name: 'from', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+          ],
+          responses: {
+            '200': { description: '{surveyId, annotations}' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/annotations/{annotationId}': {
+        delete: {
+          summary: 'Delete an annotation.',
+          security: admin,
+          parameters: [
+            {
+              name: 'annotationId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+            },
+          ],
+          responses: {
+            '204': { description: 'Deleted.' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+            '404': problem,
+          },
+        },
+      },
+      '/v1/nps/impact': {
+        get: {
+          summary:
+            'Did the change help? The compare result of the `days` before against the `days` ' +
+            'after an annotation: overall, per channel, and per theme (the NPS of the responses ' +
+            'that mention it).',
+          security: read,
+          parameters: [
+            { name: 'annotationId', in: 'query', required: true, schema: { type: 'string' } },
+            {
+              name: 'days',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 365, default: 14 },
+            },
+          ],
+          responses: {
+            '200': { description: '{annotation, days, before, after, overall, channels, themes}' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+            '404': problem,
+          },
+        },
+      },
+      '/v1/nps/themes': {
+        get: {
+          summary:
+            'What customers write about, and what it costs: per theme of the taxonomy, how many ' +
+            'comments mention it, the NPS of those who do and of everyone else, and the impact ' +
+            '(overall NPS minus the NPS without the theme) with its 95 % margin. Most negative ' +
+            'impact first. Labels in da, sv or en by Accept-Language.',
+          security: read,
+          parameters: [
+            surveyId,
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', format: 'date-time' },
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            {
+              name: 'channel',
+              in: 'query',
+              schema: { type: 'string', enum: ['web', 'sms', 'email'] },
+            },
+            { name: 'Accept-Language', in: 'header', schema: { type: 'string' } },
+          ],
+          responses: {
+            '200': {
+              description: 'Themes, most negative impact first.',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      surveyId: { type: 'string' },
+                      from: { type: 'string', format: 'date-time' },
+                      to: { type: 'string', format: 'date-time' },
+                      taxonomyVersion: { type: 'string' },
+                      responses: { type: 'integer' },
+                      commented: { type: 'integer' },
+                      nps: { type: ['number', 'null'] },
+                      marginOfError: { type: ['number', 'null'] },
+                      themes: {
+                        type: 'array',
+                        items: {
+                          type: 'object',
+                          properties: {
+                            theme: { type: 'string' },
+                            label: { type: 'string' },
+                            mentions: { type: 'integer' },
+                            promoters: { type: 'integer' },
+                            passives: { type: 'integer' },
+                            detractors: { type: 'integer' },
+                            lowSample: { type: 'boolean' },
+                            npsWith: { type: ['number', 'null'] },
+                            npsWithout: { type: ['number', 'null'] },
+                            impact: { type: ['number', 'null'] },
+                            impactMarginOfError: { type: ['number', 'null'] },
+                            examples: {
+                              type: 'array',
+                              maxItems: 3,
+                              items: {
+                                type: 'object',
+                                properties: {
+                                  responseId: { type: 'string' },
+                                  score: { type: 'integer' },
+                                  comment: { type: 'string' },
+                                  language: { type: ['string', 'null'] },
+                                  respondedAt: { type: 'string', format: 'date-time' },
+                                },
+                              },
+                            },
+                          },
+                        },
+                      },
+                    },
+                  },
+                },
+              },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/nps/terms': {
+        get: {
+          summary:
+            'Words and two-word phrases that set one category apart (weighted log-odds with an ' +
+            'informative Dirichlet prior), against the other categories of the period or against ' +
+            'the same category in the period before: how a new complaint shows up before the ' +
+            'taxonomy knows it.',
+          security: read,
+          parameters: [
+            surveyId,
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', format: 'date-time' },
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            {
+              name: 'channel',
+              in: 'query',
+              schema: { type: 'string', enum: ['web', 'sms', 'email'] },
+            },
+            {
+              name: 'category',
+              in: 'query',
+              schema: {
+                type: 'string',
+                enum: ['detractor', 'passive', 'promoter'],
+                default: 'detractor',
+              },
+            },
+            {
+              name: 'compareTo',
+              in: 'query',
+              schema: { type: 'string', enum: ['others', 'previous'], default: 'others' },
+            },
+            {
+              name: 'limit',
+              in: 'query',
+              schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 },
+            },
+          ],
+          responses: {
+            '200': { description: 'The distinctive terms, most distinctive first, with counts.' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
       '/v1/respondents/{respondentId}': {
         delete: {
           summary:
@@ -402,6 +758,36 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
             '403': problem,
             '503': problem,
           },
+        },
+      },
+      '/': {
+        get: {
+          summary:
+            'The live NPS dashboard (HTML). Sign in with an API key of the read scope or more.',
+          responses: { '200': { description: 'text/html' } },
+        },
+      },
+      '/session': {
+        get: {
+          summary: 'Whether this browser is signed in to the dashboard, and until when.',
+          responses: { '200': { description: '{signedIn, surveys?, expiresAt?}' } },
+        },
+        post: {
+          summary:
+            'Dashboard sign-in: form or JSON {apiKey} from this site only (Origin checked). Sets a ' +
+            'signed, HttpOnly, SameSite=Strict session cookie that opens the read endpoints only; ' +
+            'the key itself is not kept in the page or the cookie.',
+          responses: {
+            '200': { description: 'Signed in (JSON); a form post is redirected to / (303).' },
+            '303': { description: 'Signed in from the HTML form.' },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+        delete: {
+          summary: 'Dashboard sign-out: clears the session cookie.',
+          responses: { '204': { description: 'Signed out.' }, '403': problem },
         },
       },
       '/healthz': { get: { summary: 'Liveness.', responses: { '200': { description: 'ok' } } } },

@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/config.js';
+import { SCOPES, loadConfig } from '../config/config.js';
+import type { Scope } from '../config/config.js';
+import { localAdminKey } from '../dashboard/first-run.js';
+import { apiKeysEntry, newApiKey } from '../dashboard/keys.js';
 import { composeEndpoints, localStackEndpoints, resolveEndpoints } from '../config/endpoints.js';
 import { NpsError } from '../errors.js';
 import { createClickHouse } from '../storage/clickhouse.js';
@@ -12,13 +15,21 @@ import { History } from '../storage/history.js';
 import { LiveWindows } from '../storage/live-windows.js';
 import { createRedis } from '../storage/redis.js';
 import { rebuildLive } from '../stream/rebuild-live.js';
+import { retag } from '../stream/retag.js';
+import { SURVEY_ID, parseIsoInstant } from '../domain/response.js';
+import { createTagger } from '../themes/tagger.js';
+import { defaultTaxonomy, loadTaxonomy } from '../themes/taxonomy.js';
 import type { Role } from '../start.js';
+import { SQL_USAGE, sqlCommand } from '../sql/cli.js';
 
 const USAGE = `usage:
   nps start [--roles ingest,process,api] [--port N]
   nps migrate
   nps rebuild-live
-  nps demo [--rate N] [--duration S] [--survey ID] [--url URL]`;
+  nps retag [--since 2026-01-01T00:00:00Z]
+  nps demo [--rate N] [--duration S] [--survey ID] [--url URL]
+  nps keys create --scope ingest|read|sql|admin [--surveys ID|ID]
+${SQL_USAGE}`;
 
 /** Services come from env, else docker compose or the local stack (npm run services:up). */
 async function endpoints(config: ReturnType<typeof loadConfig>) {
@@ -41,6 +52,11 @@ function parseRoles(raw: string): Role[] {
 }
 
 async function main(argv: string[]): Promise<void> {
+  // The SQL endpoint's clients take options of their own.
+  if (argv[0] === 'sql' || argv[0] === 'export') {
+    await sqlCommand(argv, loadConfig(), process.stdout);
+    return;
+  }
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -51,6 +67,9 @@ async function main(argv: string[]): Promise<void> {
       duration: { type: 'string' },
       survey: { type: 'string', default: 'demo' },
       url: { type: 'string' },
+      since: { type: 'string' },
+      scope: { type: 'string' },
+      surveys: { type: 'string' },
     },
   });
   const config = loadConfig();
@@ -79,6 +98,8 @@ async function main(argv: string[]): Promise<void> {
         },
       });
       console.log(`nps ${roles.join(',')} listening on ${running.url}`);
+      if (running.sqlUrl)
+        console.log(`SQL endpoint (ClickHouse HTTP, read-only) on ${running.sqlUrl}`);
       stop = (reason: string, code: number) => {
         console.log(`${reason}: shutting down`);
         const timer = setTimeout(() => {
@@ -133,12 +154,56 @@ async function main(argv: string[]): Promise<void> {
       }
       return;
     }
+    case 'retag': {
+      const since = values.since === undefined ? null : parseIsoInstant(values.since);
+      if (since === null && values.since !== undefined) {
+        throw new NpsError('CONFIG_INVALID', '--since takes an ISO-8601 date-time with a zone');
+      }
+      const taxonomy =
+        config.taxonomy === undefined ? defaultTaxonomy() : loadTaxonomy(config.taxonomy);
+      const client = createClickHouse((await endpoints(config)).clickhouse);
+      try {
+        await migrate(client, config.clickhouseDatabase);
+        const tagged = await retag({
+          client,
+          database: config.clickhouseDatabase,
+          tagger: createTagger(taxonomy),
+          since,
+          log: (m) => {
+            console.log(m);
+          },
+        });
+        console.log(`retag: ${tagged} responses now tagged by taxonomy ${taxonomy.version}`);
+      } finally {
+        await client.close();
+      }
+      return;
+    }
+    case 'keys': {
+      const scope = values.scope ?? '';
+      const surveys = values.surveys === undefined ? null : values.surveys.split('|');
+      if (positionals[1] !== 'create' || !(SCOPES as readonly string[]).includes(scope)) {
+        throw new NpsError(
+          'CONFIG_INVALID',
+          `usage: nps keys create --scope ${SCOPES.join('|')} [--surveys ID|ID]`,
+        );
+      }
+      if (surveys?.some((id) => !SURVEY_ID.test(id))) {
+        throw new NpsError('CONFIG_INVALID', '--surveys takes survey ids separated by |');
+      }
+      const key = newApiKey();
+      console.log(`key: ${key}`);
+      console.log(`NPS_API_KEYS entry: ${apiKeysEntry(key, scope as Scope, surveys)}`);
+      return;
+    }
     case 'demo': {
       const rate = Number(values.rate);
       const duration = values.duration === undefined ? undefined : Number(values.duration);
-      const key = config.apiKeys.find(
-        (k) => k.scopes.has('ingest') && k.plain !== undefined,
-      )?.plain;
+      // Without NPS_API_KEYS, the local admin key a first `nps start` on loopback made.
+      const key =
+        config.apiKeys.length === 0
+          ? localAdminKey(config.stateDir)
+          : config.apiKeys.find((k) => k.scopes.has('ingest') && k.plain !== undefined)?.plain;
       if (!Number.isInteger(rate) || rate < 1 || rate > 1000) {
         throw new NpsError('CONFIG_INVALID', '--rate takes responses per second, 1-1000');
       }
@@ -146,7 +211,12 @@ async function main(argv: string[]): Promise<void> {
         throw new NpsError('CONFIG_INVALID', '--duration takes seconds');
       }
       if (key === undefined)
-        throw new NpsError('CONFIG_INVALID', 'NPS_API_KEYS has no key with the ingest scope');
+        throw new NpsError(
+          'CONFIG_INVALID',
+          config.apiKeys.length === 0
+            ? `No key to send with: NPS_API_KEYS is empty and ${config.stateDir} has no local admin key yet (npm start makes one)`
+            : 'NPS_API_KEYS has no key with the ingest scope',
+        );
       let stop = false;
       process.once('SIGINT', () => (stop = true));
       process.once('SIGTERM', () => (stop = true));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NpsError } from '../errors.js';
@@ -123,6 +124,8 @@ export const LOCAL_PORTS = {
   schemaRegistry: 18081,
   redis: 16379,
   clickhouseHttp: 18123,
+  /** The SQL endpoint as `npm start` turns it on: next to compose's ClickHouse, not on 8123. */
+  sqlEndpoint: 18124,
 } as const;
 
 export const settings = {
@@ -247,11 +250,55 @@ export const settings = {
     ...integer(31, 3650),
     fallback: () => '35',
   },
+  minResponses: {
+    env: 'NPS_MIN_RESPONSES',
+    doc: 'Below this many responses a score is flagged lowSample, and a comparison is never called significant.',
+    ...integer(1, 1_000_000),
+    fallback: () => '30',
+  },
+  taxonomy: {
+    env: 'NPS_TAXONOMY',
+    doc: 'Theme taxonomy file (JSON, see schemas/taxonomy/default.json). Unset: the default taxonomy.',
+    ...string('path to a JSON file'),
+  },
   port: {
     env: 'PORT',
     doc: 'HTTP port of the API and ingest endpoints.',
     ...port(),
     fallback: () => '8080',
+  },
+  // Dashboard and first run (src/dashboard).
+  host: {
+    env: 'NPS_HOST',
+    doc: 'Address the HTTP server listens on; anything but loopback (e.g. 0.0.0.0) requires NPS_API_KEYS.',
+    format: 'IP address (127.0.0.1, ::1, 0.0.0.0, ::) or localhost',
+    parse: (raw: string) => {
+      const host = raw.trim();
+      if (host !== 'localhost' && isIP(host) === 0) throw new Error('is not an IP address');
+      return host;
+    },
+    fallback: () => '127.0.0.1',
+  },
+  stateDir: {
+    env: 'NPS_STATE_DIR',
+    doc: 'Folder of the local admin key made on first run and of the generated session secret.',
+    ...string('folder path'),
+    fallback: userDir('XDG_STATE_HOME', '.local/state'),
+  },
+  sessionSecret: {
+    env: 'NPS_SESSION_SECRET',
+    doc: 'Signs dashboard session cookies; set the same one on every api process. Unset: generated once into NPS_STATE_DIR.',
+    format: 'secret, 32+ characters',
+    parse: (raw: string) => {
+      if (raw.length < 32) throw new Error('is shorter than 32 characters');
+      return raw;
+    },
+  },
+  sessionHours: {
+    env: 'NPS_SESSION_HOURS',
+    doc: 'Hours a dashboard sign-in lasts before the session cookie expires.',
+    ...integer(1, 720),
+    fallback: () => '12',
   },
   publicBaseUrl: {
     env: 'PUBLIC_BASE_URL',
@@ -261,7 +308,7 @@ export const settings = {
   },
   apiKeys: {
     env: 'NPS_API_KEYS',
-    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest, read or admin; key may be sha256:<hex>.',
+    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest, read, sql or admin; key may be sha256:<hex>.',
     format: 'comma list of key:scope[:survey|survey], key 16+ characters or sha256:<64 hex>',
     parse: (raw: string) => parseApiKeys(raw),
     fallback: () => '',
@@ -331,9 +378,57 @@ export const settings = {
     doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',
     ...string('secret, 16+ characters'),
   },
+  // The read-only ClickHouse-compatible SQL endpoint (src/sql).
+  sqlPort: {
+    env: 'NPS_SQL_PORT',
+    doc: 'Port of the read-only ClickHouse-compatible SQL endpoint (embedded engine only). Unset: off.',
+    ...port(),
+  },
+  sqlMaxExecutionTime: {
+    env: 'NPS_SQL_MAX_SECONDS',
+    doc: 'Seconds one SQL endpoint statement may run (max_execution_time); a client may ask for less.',
+    ...integer(1, 86_400),
+    fallback: () => '30',
+  },
+  sqlMaxResultRows: {
+    env: 'NPS_SQL_MAX_ROWS',
+    doc: 'Rows one SQL endpoint result may have (max_result_rows); 0: no limit.',
+    ...integer(0, 1e15),
+    fallback: () => '10000000',
+  },
+  sqlMaxResultBytes: {
+    env: 'NPS_SQL_MAX_BYTES',
+    doc: 'Uncompressed bytes one SQL endpoint result may have (max_result_bytes); 0: no limit.',
+    ...integer(0, 1e15),
+    fallback: () => String(1024 ** 3),
+  },
+  sqlMaxMemoryUsage: {
+    env: 'NPS_SQL_MAX_MEMORY',
+    doc: 'Bytes of memory one SQL endpoint statement may use (max_memory_usage); 0: no limit.',
+    ...integer(0, 1e15),
+    fallback: () => String(1024 ** 3),
+  },
+  sqlMaxThreads: {
+    env: 'NPS_SQL_THREADS',
+    doc: 'Engine threads one SQL endpoint statement may use (max_threads).',
+    ...integer(1, 256),
+    fallback: () => '1',
+  },
+  sqlMaxRunning: {
+    env: 'NPS_SQL_RUNNING',
+    doc: 'SQL endpoint statements running at once in the process; more wait their turn.',
+    ...integer(1, 64),
+    fallback: () => '2',
+  },
+  sqlMaxQueriesPerKey: {
+    env: 'NPS_SQL_PER_KEY',
+    doc: 'SQL endpoint statements one API key may have open at once; more are refused (code 202).',
+    ...integer(1, 1000),
+    fallback: () => '4',
+  },
 } as const satisfies Record<string, Setting<unknown>>;
 
-export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export const SCOPES = ['ingest', 'read', 'sql', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One API key as configured: only its SHA-256 is kept in memory. */

@@ -1,3 +1,4 @@
+import { maskContacts } from '../themes/mask.js';
 import { isScore } from './classification.js';
 
 export const CHANNELS = ['web', 'sms', 'email'] as const;
@@ -18,6 +19,52 @@ export interface NpsResponse {
   /** Epoch milliseconds, UTC. */
   readonly receivedAt: number;
   readonly providerMessageId: string | null;
+  /** Language of the comment (da, sv, en) as tagged with the themes; null until tagged or unknown. */
+  readonly language: string | null;
+  /** Theme ids the comment mentions; null until the stream processor tagged it. */
+  readonly themes: readonly string[] | null;
+  /** The taxonomy version that produced `themes`. */
+  readonly taxonomyVersion: string | null;
+}
+
+/** What a channel knows of a response; everything else has a default. */
+export interface ResponseFields {
+  readonly responseId: string;
+  readonly surveyId: string;
+  readonly channel: Channel;
+  readonly score: number;
+  readonly comment?: string | null;
+  readonly locale?: string | null;
+  readonly respondentId?: string | null;
+  readonly segment?: Readonly<Record<string, string>>;
+  readonly respondedAt: number;
+  readonly receivedAt: number;
+  readonly providerMessageId?: string | null;
+}
+
+/**
+ * The one way a channel builds the response it publishes. Phone numbers and email addresses that
+ * customers write inside a comment are masked here, before the comment reaches Kafka or any store.
+ * Themes are left to the stream processor.
+ */
+export function normalizedResponse(fields: ResponseFields): NpsResponse {
+  const comment = fields.comment ?? null;
+  return {
+    responseId: fields.responseId,
+    surveyId: fields.surveyId,
+    channel: fields.channel,
+    score: fields.score,
+    comment: comment === null ? null : maskContacts(comment),
+    locale: fields.locale ?? null,
+    respondentId: fields.respondentId ?? null,
+    segment: fields.segment ?? {},
+    respondedAt: fields.respondedAt,
+    receivedAt: fields.receivedAt,
+    providerMessageId: fields.providerMessageId ?? null,
+    language: null,
+    themes: null,
+    taxonomyVersion: null,
+  };
 }
 
 export const SURVEY_ID = /^[A-Za-z0-9._-]{1,64}$/;

@@ -6,8 +6,13 @@ import { formBody, jsonBody } from '../api/body.js';
 import { HttpProblem, invalid, requireJson } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Scope } from '../config/config.js';
-import { CHANNELS, SURVEY_ID, validateResponseInput } from '../domain/response.js';
-import type { Channel, NpsResponse } from '../domain/response.js';
+import {
+  CHANNELS,
+  SURVEY_ID,
+  normalizedResponse,
+  validateResponseInput,
+} from '../domain/response.js';
+import type { Channel } from '../domain/response.js';
 import type { Publisher } from './publisher.js';
 import { respondentIdFrom } from './pseudonym.js';
 
@@ -207,7 +212,7 @@ export function linksRouter(deps: LinkDeps): Router {
       at,
     );
     if (!checked.ok) throw invalid(checked.problems);
-    const response: NpsResponse = {
+    const response = normalizedResponse({
       responseId: invitation.invitationId,
       surveyId: invitation.surveyId,
       channel: invitation.channel,
@@ -215,11 +220,9 @@ export function linksRouter(deps: LinkDeps): Router {
       comment: checked.value.comment,
       locale: req.is('application/json') ? null : language(req),
       respondentId: invitation.respondentId,
-      segment: {},
       respondedAt: at,
       receivedAt: at,
-      providerMessageId: null,
-    };
+    });
     await deps.publisher.publish([response]);
     deps.metrics.ingested.inc({ channel: invitation.channel, outcome: 'accepted' });
     // A JSON client (JSON body, or Accept preferring JSON) gets JSON; a browser gets a page.

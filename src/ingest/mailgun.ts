@@ -5,8 +5,7 @@ import type { Request, RequestHandler, Router } from 'express';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
-import { SURVEY_ID } from '../domain/response.js';
-import type { NpsResponse } from '../domain/response.js';
+import { SURVEY_ID, normalizedResponse } from '../domain/response.js';
 import { parseScoreReply } from '../domain/score-text.js';
 import type { Publisher } from './publisher.js';
 import { pseudonymize } from './pseudonym.js';
@@ -127,19 +126,17 @@ export function mailgunRouter(deps: MailgunDeps): Router {
       return;
     }
     const sender = field(req, 'sender') ?? '';
-    const response: NpsResponse = {
+    const response = normalizedResponse({
       responseId: messageId.trim(),
       surveyId,
       channel: 'email',
       score: parsed.score,
       comment: parsed.comment,
-      locale: null,
       respondentId: sender === '' ? null : pseudonymize(deps.pseudonymKey, sender),
-      segment: {},
       respondedAt: now,
       receivedAt: now,
       providerMessageId: messageId.trim(),
-    };
+    });
     await deps.publisher.publish([response]);
     deps.metrics.ingested.inc({ channel: 'email', outcome: 'accepted' });
     res.status(200).json({ recorded: true, responseId: response.responseId });

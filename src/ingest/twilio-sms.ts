@@ -2,8 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import express from 'express';
 import type { Router } from 'express';
 import { parseScoreReply } from '../domain/score-text.js';
-import { SURVEY_ID } from '../domain/response.js';
-import type { NpsResponse } from '../domain/response.js';
+import { SURVEY_ID, normalizedResponse } from '../domain/response.js';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
@@ -120,7 +119,7 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
       return;
     }
     const at = deps.now();
-    const response: NpsResponse = {
+    const response = normalizedResponse({
       responseId: sid,
       surveyId,
       channel: 'sms',
@@ -128,11 +127,10 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
       comment: parsed.comment,
       locale: lang,
       respondentId: from === '' ? null : pseudonymize(deps.pseudonymKey, from),
-      segment: {},
       respondedAt: at,
       receivedAt: at,
       providerMessageId: sid,
-    };
+    });
     await deps.publisher.publish([response]);
     deps.metrics.ingested.inc({ channel: 'sms', outcome: 'accepted' });
     res.send(twiml(REPLIES[lang].thanks));

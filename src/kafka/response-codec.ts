@@ -89,5 +89,8 @@ function checkResponse(value: unknown): NpsResponse {
     respondedAt: r.respondedAt,
     receivedAt: typeof r.receivedAt === 'number' ? r.receivedAt : r.respondedAt,
     providerMessageId: r.providerMessageId ?? null,
+    language: r.language ?? null,
+    themes: Array.isArray(r.themes) ? r.themes : null,
+    taxonomyVersion: r.taxonomyVersion ?? null,
   };
 }

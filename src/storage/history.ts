@@ -57,7 +57,26 @@ export class History {
     this.#database = database;
   }
 
-  /** Inserts rows in one block; safe to repeat (ReplacingMergeTree and uniqExact rollups). */
+  /**
+   * The highest Kafka offset stored from `partition`, or -1: the processor's fence. Rows go in one
+   * insert per batch, in offset order, so every first copy at or below it is stored already.
+   */
+  async offsetFence(partition: number): Promise<bigint> {
+    const result = await this.#client.query({
+      query: `SELECT count() AS n, max(kafka_offset) AS top FROM {database:Identifier}.responses
+              WHERE kafka_partition = {partition:UInt16}`,
+      format: 'JSONEachRow',
+      query_params: { database: this.#database, partition },
+    });
+    const [row] = await result.json<{ n: string | number; top: string | number }>();
+    return row && Number(row.n) > 0 ? BigInt(row.top) : -1n;
+  }
+
+  /**
+   * Inserts rows in one block (one atomic part). The processor inserts only rows above the
+   * partition's offset fence, so a replay adds nothing; should a row arrive twice anyway (two
+   * processors on one partition during a rebalance), ReplacingMergeTree folds it at the next merge.
+   */
   async insert(rows: readonly StoredResponse[]): Promise<void> {
     if (rows.length === 0) return;
     await this.#client.insert({
@@ -76,6 +95,9 @@ export class History {
         responded_at: isoUtc(r.respondedAt),
         received_at: isoUtc(r.receivedAt),
         provider_message_id: r.providerMessageId,
+        language: r.language,
+        themes: r.themes ?? [],
+        taxonomy_version: r.taxonomyVersion ?? '',
         kafka_partition: partition,
         kafka_offset: offset,
       })),
@@ -218,7 +240,8 @@ export class History {
         query: `SELECT response_id, survey_id, channel, score, comment, locale, respondent_id, segment,
                        toUnixTimestamp64Milli(responded_at) AS responded_at,
                        toUnixTimestamp64Milli(received_at) AS received_at,
-                       provider_message_id, kafka_partition, kafka_offset
+                       provider_message_id, language, themes, taxonomy_version,
+                       kafka_partition, kafka_offset
                 FROM {database:Identifier}.responses FINAL
                 WHERE received_at >= fromUnixTimestamp64Milli({since:Int64}, 'UTC')
                   AND (kafka_partition, kafka_offset) > ({partition:Int32}, {offset:UInt64})
@@ -248,6 +271,9 @@ export class History {
           respondedAt: Number(row.responded_at),
           receivedAt: Number(row.received_at),
           providerMessageId: (row.provider_message_id as string | null) ?? null,
+          language: (row.language as string | null) ?? null,
+          themes: row.taxonomy_version === '' ? null : (row.themes as string[]),
+          taxonomyVersion: row.taxonomy_version === '' ? null : String(row.taxonomy_version),
         },
         partition: Number(row.kafka_partition),
         offset: String(row.kafka_offset),

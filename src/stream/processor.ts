@@ -7,6 +7,7 @@ import type { History, StoredResponse } from '../storage/history.js';
 import { ERASED, FIRST_COPY } from '../storage/live-windows.js';
 import type { LiveRecord, LiveWindows } from '../storage/live-windows.js';
 import type { Metrics } from '../api/metrics.js';
+import type { Tagger } from '../themes/tagger.js';
 
 export interface ProcessorDeps {
   readonly kafka: Kafka;
@@ -14,6 +15,8 @@ export interface ProcessorDeps {
   readonly live: LiveWindows;
   readonly history: History;
   readonly metrics: Metrics;
+  /** Tags each stored comment with its language and themes. */
+  readonly tagger: Tagger;
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
@@ -49,6 +52,11 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
   const health = new SinkHealth();
+  // Per partition, the highest offset stored in ClickHouse, read again after every rebalance.
+  const fences = new Map<number, bigint>();
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    fences.clear();
+  });
   deps.metrics.sinkUp.set(1);
   const sink = {
     health,
@@ -117,11 +125,20 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       records,
       now(),
     );
-    const rows: StoredResponse[] = records.filter((_, i) => outcomes[i] === FIRST_COPY);
+    const rows: StoredResponse[] = [];
+    records.forEach((record, i) => {
+      if (outcomes[i] === FIRST_COPY) rows.push(withThemes(record, deps.tagger));
+    });
     const erased = records.filter((_, i) => outcomes[i] === ERASED);
     const write = async () => {
-      await deps.history.insert(rows);
-      await purgeErased(deps, rows, erased, erasures);
+      // What a replay brings again is stored already: only rows above the fence go in.
+      const fence =
+        fences.get(batch.partition) ?? (await deps.history.offsetFence(batch.partition));
+      const fresh = rows.filter((r) => BigInt(r.offset) > fence);
+      await deps.history.insert(fresh);
+      const top = fresh.at(-1);
+      fences.set(batch.partition, top ? BigInt(top.offset) : fence);
+      await purgeErased(deps, fresh, erased, erasures);
     };
     if (!(await writeUntilDone(write, payload, sink, log))) return;
 
@@ -153,6 +170,21 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         await consumer.disconnect().catch(() => undefined);
         await dlq.disconnect().catch(() => undefined);
       })()),
+  };
+}
+
+/**
+ * Tags a first copy's comment, deterministically, so a replay stores the same tags. A record that
+ * arrives tagged by the current taxonomy keeps its tags; one without a comment has none.
+ */
+function withThemes(record: StoredResponse, tagger: Tagger): StoredResponse {
+  const { response } = record;
+  if (response.comment === null) return record;
+  if (response.themes !== null && response.taxonomyVersion === tagger.version) return record;
+  const { language, themes } = tagger.tag(response.comment, response.locale);
+  return {
+    ...record,
+    response: { ...response, language, themes, taxonomyVersion: tagger.version },
   };
 }
 

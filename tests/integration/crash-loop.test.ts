@@ -7,6 +7,7 @@ import type { Child } from '../support/child.js';
 import { batch, expected, historyTotals, liveCounts } from '../support/counts.js';
 import {
   INGEST_KEY,
+  READ_KEY,
   api,
   cleanupPipeline,
   drained,
@@ -16,6 +17,9 @@ import {
 } from '../support/pipeline.js';
 
 const TOTAL = 21_000;
+// Every fourth response writes about delivery, the next one about price: derived tags must be
+// exactly once too.
+const COMMENTS = ['Pakken kom alt for sent', 'Prisen er alt for høj', null, null];
 const BATCH = 250;
 const KILLS = 4;
 
@@ -33,7 +37,10 @@ describe('processor crash loop', () => {
       const post = async (from: number) => {
         const res = await api(ingest.url, '/v1/responses', {
           key: INGEST_KEY,
-          body: batch(surveyId, from, BATCH),
+          body: batch(surveyId, from, BATCH).map((r, i) => {
+            const comment = COMMENTS[(from + i) % COMMENTS.length];
+            return comment ? { ...r, comment } : r;
+          }),
         });
         expect(res.status).toBe(202);
       };
@@ -76,6 +83,20 @@ describe('processor crash loop', () => {
         ),
         context,
       ).toEqual(expected(TOTAL));
+
+      const since = new Date(Date.now() - 86_400_000).toISOString();
+      const themes = await api(processor.url, `/v1/nps/themes?surveyId=${surveyId}&from=${since}`, {
+        key: READ_KEY,
+      });
+      const mentions = (theme: string) =>
+        (themes.body.themes as { theme: string; mentions: number }[]).find((t) => t.theme === theme)
+          ?.mentions;
+      const every = (offset: number) =>
+        Array.from({ length: TOTAL }, (_, n) => n).filter((n) => n % COMMENTS.length === offset)
+          .length;
+      expect(themes.body, context).toMatchObject({ responses: TOTAL, commented: 2 * every(0) });
+      expect(mentions('delivery'), context).toBe(every(0));
+      expect(mentions('price'), context).toBe(every(1));
     },
   );
 });

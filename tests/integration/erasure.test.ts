@@ -245,7 +245,9 @@ describe('erasure', () => {
     }
     await fc.assert(
       fc.asyncProperty(nastyString, async (id) => {
-        fc.pre(id !== '');
+        // '.' and '..' cannot be sent as a path segment: a WHATWG URL resolves them (even as
+        // %2E) before the request leaves, so the request is for another path (README, Erasure).
+        fc.pre(id !== '' && id !== '.' && id !== '..');
         expect((await erase(url, id, INGEST_KEY)).status).toBe(403);
         const res = await erase(url, id);
         expect([200, 400]).toContain(res.status);

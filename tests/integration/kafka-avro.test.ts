@@ -31,6 +31,9 @@ describe('Kafka with Avro through the schema registry', () => {
       respondedAt: Date.parse('2026-11-22T10:15:00.000Z'),
       receivedAt: Date.parse('2026-11-22T10:15:01.250Z'),
       providerMessageId: 'SM0123456789abcdef0123456789abcdef',
+      language: 'da',
+      themes: ['delivery'],
+      taxonomyVersion: 'default-1',
     };
 
     const producer = kafka().producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -101,6 +104,9 @@ describe('Kafka with Avro through the schema registry', () => {
       respondedAt: Date.parse('2026-11-22T10:00:00Z'),
       receivedAt: Date.parse('2026-11-22T10:00:01Z'),
       providerMessageId: null,
+      language: null,
+      themes: null,
+      taxonomyVersion: null,
     };
     const written = await reg.encode(second.id, { ...record, optionalNew: 'from a newer writer' });
     const reader = new ResponseCodec(endpoints().schemaRegistryUrl, subject.replace(/-value$/, ''));

@@ -84,9 +84,16 @@ export async function startPipeline(
 export async function api(
   base: string,
   path: string,
-  init: { method?: string; body?: unknown; key?: string; contentType?: string; raw?: string } = {},
+  init: {
+    method?: string;
+    body?: unknown;
+    key?: string;
+    contentType?: string;
+    raw?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...init.headers };
   if (init.key !== undefined) headers.authorization = `Bearer ${init.key}`;
   let body: string | undefined;
   if (init.raw !== undefined || init.body !== undefined) {

@@ -1,0 +1,106 @@
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import type { Scope } from '../config/config.js';
+import type { Category } from '../domain/classification.js';
+import { compareNps } from '../domain/compare.js';
+import type { FieldProblem } from '../domain/response.js';
+import type { ResponseStore } from '../storage/responses.js';
+import { allowSurvey } from './auth.js';
+import { invalid } from './problem.js';
+import { channelParam, one, rangeParams, surveyParam } from './query.js';
+
+const CATEGORIES: readonly Category[] = ['detractor', 'passive', 'promoter'];
+const DAY = 86_400_000;
+
+export interface SurveyRoutesDeps {
+  readonly requireScope: (scope: Scope) => RequestHandler;
+  readonly store: ResponseStore;
+  readonly minResponses: number;
+  readonly now: () => number;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function integerParam(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  max: number,
+  problems: FieldProblem[],
+): number {
+  const n = Number(value ?? fallback);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    problems.push({ field: name, message: `must be an integer 1-${max}` });
+  }
+  return n;
+}
+
+/** The surveys, the latest responses of one (who to call), and two periods compared. */
+export function surveyRouter(deps: SurveyRoutesDeps): Router {
+  const router = Router();
+
+  router.get('/v1/surveys', deps.requireScope('read'), async (_req, res) => {
+    const allowed = res.locals.surveys as ReadonlySet<string> | null | undefined;
+    const surveys = await deps.store.surveys(1000);
+    res.json({
+      surveys: surveys
+        .filter((s) => !allowed || allowed.has(s.surveyId))
+        .map((s) => ({ ...s, lastResponseAt: iso(s.lastResponseAt) })),
+    });
+  });
+
+  router.get('/v1/nps/feed', deps.requireScope('read'), async (req, res) => {
+    const problems: FieldProblem[] = [];
+    const surveyId = surveyParam(req, problems);
+    const channel = channelParam(req, problems);
+    const category = one(req, 'category') ?? null;
+    if (category !== null && !(CATEGORIES as readonly string[]).includes(category)) {
+      problems.push({ field: 'category', message: `must be one of ${CATEGORIES.join(', ')}` });
+    }
+    const limit = integerParam(one(req, 'limit'), 'limit', 50, 200, problems);
+    const now = deps.now();
+    const range = one(req, 'from') === undefined ? { from: now - 30 * DAY, to: now } : null;
+    const given = range ?? rangeParams(req, now, problems);
+    if (problems.length > 0 || given === null) throw invalid(problems);
+    allowSurvey(res, surveyId);
+    const items = await deps.store.recent(
+      { surveyId, channel, ...given, category: category as Category | null },
+      limit,
+    );
+    res.json({
+      surveyId,
+      ...(channel !== null && { channel }),
+      ...(category !== null && { category }),
+      from: iso(given.from),
+      to: iso(given.to),
+      responses: items.map((i) => ({ ...i, respondedAt: iso(i.respondedAt) })),
+    });
+  });
+
+  router.get('/v1/nps/compare', deps.requireScope('read'), async (req, res) => {
+    const problems: FieldProblem[] = [];
+    const surveyId = surveyParam(req, problems);
+    const channel = channelParam(req, problems);
+    const now = deps.now();
+    const a = rangeParams(req, now, problems, { from: 'aFrom', to: 'aTo' });
+    const b = rangeParams(req, now, problems, { from: 'bFrom', to: 'bTo' });
+    if (problems.length > 0 || a === null || b === null) throw invalid(problems);
+    allowSurvey(res, surveyId);
+    const [tallyA, tallyB] = await Promise.all([
+      deps.store.tally({ surveyId, channel, ...a }),
+      deps.store.tally({ surveyId, channel, ...b }),
+    ]);
+    const compared = compareNps(tallyA, tallyB, { minResponses: deps.minResponses });
+    res.json({
+      surveyId,
+      ...(channel !== null && { channel }),
+      ...compared,
+      a: { from: iso(a.from), to: iso(a.to), ...compared.a },
+      b: { from: iso(b.from), to: iso(b.to), ...compared.b },
+    });
+  });
+
+  return router;
+}
