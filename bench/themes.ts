@@ -70,8 +70,8 @@ function taggingRate(): number {
   return n / (Number(process.hrtime.bigint() - began) / 1e9);
 }
 
-/** Responses/s a processor drains from a prefilled topic, from its first commit to its last. */
-async function drainRate(withTagger: Tagger): Promise<number> {
+/** A run's own topic, group, key prefix, database and embedded ClickHouse folder. */
+function isolated() {
   const id = randomUUID().replaceAll('-', '');
   const chFolder = mkdtempSync(join(tmpdir(), 'nps-bench-'));
   const config = loadConfig({
@@ -81,7 +81,14 @@ async function drainRate(withTagger: Tagger): Promise<number> {
     NPS_CONSUMER_GROUP: `bench-${id}`,
     NPS_REDIS_PREFIX: `bench:${id}:`,
     CLICKHOUSE_DATABASE: `bench_${id}`,
+    NPS_API_KEYS: `${READ_KEY}:read`,
   });
+  return { id, chFolder, config };
+}
+
+/** Responses/s a processor drains from a prefilled topic, from its first commit to its last. */
+async function drainRate(withTagger: Tagger): Promise<number> {
+  const { id, chFolder, config } = isolated();
   const stack = await up(config);
   const endpoints = {
     ...stack.endpoints,
@@ -149,17 +156,7 @@ async function drainRate(withTagger: Tagger): Promise<number> {
 
 /** Milliseconds of GET /v1/nps/themes over a survey with `rows` commented responses. */
 async function themesLatency(rows: number): Promise<number[]> {
-  const id = randomUUID().replaceAll('-', '');
-  const chFolder = mkdtempSync(join(tmpdir(), 'nps-bench-'));
-  const config = loadConfig({
-    ...process.env,
-    NPS_TOPIC: `bench.${id}`,
-    NPS_DLQ_TOPIC: `bench.${id}.dlq`,
-    NPS_CONSUMER_GROUP: `bench-${id}`,
-    NPS_REDIS_PREFIX: `bench:${id}:`,
-    CLICKHOUSE_DATABASE: `bench_${id}`,
-    NPS_API_KEYS: `${READ_KEY}:read`,
-  });
+  const { id, chFolder, config } = isolated();
   const stack = await up(config);
   const target = { kind: 'embedded' as const, path: chFolder };
   const pipeline = await start({

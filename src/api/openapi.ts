@@ -19,6 +19,12 @@ const windowParam = {
   in: 'query',
   schema: { type: 'string', enum: ['15m', '1h', '24h', '7d', '30d'], default: '24h' },
 };
+const dateTime = { type: 'string', format: 'date-time' };
+/** `from` (required) and `to` (default: now), as every read over a time range takes them. */
+const range = [
+  { name: 'from', in: 'query', required: true, schema: dateTime },
+  { name: 'to', in: 'query', schema: dateTime },
+];
 const read = [{ apiKey: ['read'] }];
 const ingest = [{ apiKey: ['ingest'] }];
 const admin = [{ apiKey: ['admin'] }];
@@ -343,13 +349,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           security: read,
           parameters: [
             surveyId,
-            {
-              name: 'from',
-              in: 'query',
-              required: true,
-              schema: { type: 'string', format: 'date-time' },
-            },
-            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            ...range,
             {
               name: 'interval',
               in: 'query',
@@ -584,13 +584,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           security: read,
           parameters: [
             surveyId,
-            {
-              name: 'from',
-              in: 'query',
-              required: true,
-              schema: { type: 'string', format: 'date-time' },
-            },
-            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            ...range,
             {
               name: 'channel',
               in: 'query',
@@ -668,13 +662,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           security: read,
           parameters: [
             surveyId,
-            {
-              name: 'from',
-              in: 'query',
-              required: true,
-              schema: { type: 'string', format: 'date-time' },
-            },
-            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            ...range,
             {
               name: 'channel',
               in: 'query',

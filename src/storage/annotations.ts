@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './clickhouse.js';
 
 export interface Annotation {
   readonly annotationId: string;
@@ -76,12 +77,7 @@ export class AnnotationStore {
     return rows.map(fromRow);
   }
 
-  async #rows(query: string, params: object): Promise<Row[]> {
-    const result = await this.#client.query({
-      query,
-      format: 'JSONEachRow',
-      query_params: { database: this.#database, ...params },
-    });
-    return result.json<Row>();
+  #rows(query: string, params: object): Promise<Row[]> {
+    return queryRows<Row>(this.#client, this.#database, query, params);
   }
 }

@@ -53,3 +53,18 @@ export async function embeddedClickHouseVersion(): Promise<string> {
   const { query } = await import('chdb');
   return query('SELECT version()', 'CSV').trim().replaceAll('"', '');
 }
+
+/** Rows of a query whose `{database:Identifier}` is `database`, with its other parameters. */
+export async function queryRows<T = Record<string, unknown>>(
+  client: ClickHouseClient,
+  database: string,
+  query: string,
+  params: object,
+): Promise<T[]> {
+  const result = await client.query({
+    query,
+    format: 'JSONEachRow',
+    query_params: { database, ...params },
+  });
+  return result.json<T>();
+}

@@ -1,4 +1,5 @@
 import type { ClickHouseClient } from '@clickhouse/client';
+import { queryRows } from './clickhouse.js';
 import type { Category } from '../domain/classification.js';
 import type { Tally } from '../domain/nps.js';
 import type { Channel } from '../domain/response.js';
@@ -114,13 +115,8 @@ export class ResponseStore {
     return items;
   }
 
-  async #rows(query: string, params: object): Promise<Row[]> {
-    const result = await this.#client.query({
-      query,
-      format: 'JSONEachRow',
-      query_params: { database: this.#database, ...params },
-    });
-    return result.json<Row>();
+  #rows(query: string, params: object): Promise<Row[]> {
+    return queryRows<Row>(this.#client, this.#database, query, params);
   }
 }
 

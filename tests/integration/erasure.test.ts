@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { historyTotals, liveCounts } from '../support/counts.js';
 import type { Counts } from '../support/counts.js';
-import { clickhouse, kafkaAdmin, redis } from '../support/services.js';
+import { clickhouse, redis } from '../support/services.js';
 import { nastyString } from '../support/hostile.js';
 import {
   ADMIN_KEY,
@@ -14,6 +14,8 @@ import {
   eventually,
   pipelineEnv,
   rebuildLiveIn,
+  replayFromStart,
+  resetToStart,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -126,15 +128,7 @@ describe('erasure', () => {
     });
 
     // Kafka replays the whole topic into a fresh processor: the records are still in the log.
-    await pipeline.close();
-    const admin = await kafkaAdmin();
-    await admin.resetOffsets({
-      groupId: config.consumerGroup,
-      topic: config.topic,
-      earliest: true,
-    });
-    const replayed = await startPipeline(undefined, env);
-    await drained(config, 60_000);
+    const replayed = await replayFromStart(pipeline, env);
     await gone(replayed.url);
     await expect(storedRows(config, surveyId)).resolves.toHaveLength(7);
 
@@ -144,11 +138,7 @@ describe('erasure', () => {
     const keys = await client.keys(`${config.redisPrefix}*`);
     await client.del(...keys);
     await rebuildLiveIn(config, client);
-    await admin.resetOffsets({
-      groupId: config.consumerGroup,
-      topic: config.topic,
-      earliest: true,
-    });
+    await resetToStart(config);
     const rebuilt = await startPipeline(undefined, env);
     await drained(config, 60_000);
     await gone(rebuilt.url);

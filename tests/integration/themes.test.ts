@@ -6,7 +6,7 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
 import type { Config } from '../../src/config/config.js';
 import { childEnv, exited, runCli, startChild } from '../support/child.js';
-import { clickhouse, kafka, kafkaAdmin } from '../support/services.js';
+import { clickhouse, kafka } from '../support/services.js';
 import {
   ADMIN_KEY,
   INGEST_KEY,
@@ -15,6 +15,7 @@ import {
   cleanupPipeline,
   drained,
   pipelineEnv,
+  replayFromStart,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -307,19 +308,16 @@ describe('comment themes', () => {
 
     // Kafka replays the whole topic into a fresh processor: nothing is tagged or counted twice,
     // and not because a background merge folded a repeated row (merges are stopped).
-    await clickhouse().command({
-      query: 'SYSTEM STOP MERGES {db:Identifier}.responses',
-      query_params: { db: config.clickhouseDatabase },
+    const merges = (verb: 'STOP' | 'START') =>
+      clickhouse().command({
+        query: `SYSTEM ${verb} MERGES {db:Identifier}.responses`,
+        query_params: { db: config.clickhouseDatabase },
+      });
+    await merges('STOP');
+    onTestFinished(async () => {
+      await merges('START').catch(() => undefined);
     });
-    await pipeline.close();
-    const admin = await kafkaAdmin();
-    await admin.resetOffsets({
-      groupId: config.consumerGroup,
-      topic: config.topic,
-      earliest: true,
-    });
-    const replayed = await startPipeline(undefined, env);
-    await drained(config, 60_000);
+    const replayed = await replayFromStart(pipeline, env);
     const afterReplay = await themes(replayed.url);
     expect(afterReplay.body).toEqual(afterErasure.body);
   });

@@ -169,3 +169,25 @@ export async function rebuildLiveIn(
     now: Date.now,
   });
 }
+
+/**
+ * Closes a pipeline, resets its consumer group to the start of the topic and starts it again with
+ * the same env: Kafka replays everything, as after an operator's reset. Resolves once drained.
+ */
+export async function replayFromStart(
+  pipeline: { close(): Promise<void> },
+  env: Record<string, string>,
+): Promise<Running & { config: Config; env: Record<string, string> }> {
+  await pipeline.close();
+  const config = loadConfig({ ...process.env, ...env });
+  await resetToStart(config);
+  const replayed = await startPipeline(undefined, env);
+  await drained(config, 60_000);
+  return replayed;
+}
+
+/** Resets the pipeline's consumer group to the start of its topic. */
+export async function resetToStart(config: Config): Promise<void> {
+  const admin = await kafkaAdmin();
+  await admin.resetOffsets({ groupId: config.consumerGroup, topic: config.topic, earliest: true });
+}
