@@ -31,6 +31,10 @@ import { annotationRouter } from './api/annotation-routes.js';
 import { AnnotationStore } from './storage/annotations.js';
 import { themesRouter } from './api/themes-routes.js';
 import { LiveWindows } from './storage/live-windows.js';
+import { ShiftDetectors } from './storage/shift-detectors.js';
+import { ShiftStore } from './storage/shifts.js';
+import { shiftRouter } from './api/shift-routes.js';
+import { DEFAULT_SHIFT_OPTIONS } from './domain/shift.js';
 import { migrate } from './storage/migrations.js';
 import { createRedis } from './storage/redis.js';
 import { startProcessor } from './stream/processor.js';
@@ -151,10 +155,12 @@ export async function start(options: StartOptions): Promise<Running> {
   };
   let readRedis: Redis | undefined;
   let live: LiveWindows | undefined;
+  let detectors: ShiftDetectors | undefined;
   if (has('api')) {
     readRedis = createRedis(endpoints.redisUrl, 'producer', log);
     await readRedis.connect();
     live = new LiveWindows(readRedis, liveOptions);
+    detectors = new ShiftDetectors(readRedis, { prefix: config.redisPrefix });
   }
 
   // Read once at start, so a bad taxonomy file stops the process with its error, not a batch.
@@ -163,7 +169,7 @@ export async function start(options: StartOptions): Promise<Running> {
   const tagger = options.tagger ?? createTagger(taxonomy);
   let processor: ProcessorHandle | undefined;
   let processRedis: Redis | undefined;
-  if (has('process') && history) {
+  if (has('process') && history && clickhouse) {
     processRedis = createRedis(endpoints.redisUrl, 'consumer', log);
     await processRedis.connect();
     processor = await startProcessor({
@@ -173,6 +179,11 @@ export async function start(options: StartOptions): Promise<Running> {
       history,
       metrics,
       tagger,
+      shifts: {
+        detectors: new ShiftDetectors(processRedis, { prefix: config.redisPrefix }),
+        store: new ShiftStore(clickhouse, config.clickhouseDatabase),
+      },
+      shiftOptions: { ...DEFAULT_SHIFT_OPTIONS, warmUp: config.shiftWarmUp },
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,
@@ -228,7 +239,12 @@ export async function start(options: StartOptions): Promise<Running> {
       }),
     );
   }
-  const stream = live ? new LiveStream(live, { minResponses: config.minResponses }) : undefined;
+  const stream = live
+    ? new LiveStream(live, {
+        minResponses: config.minResponses,
+        ...(detectors && { lastShift: (s, c) => detectors.lastShift(s, c) }),
+      })
+    : undefined;
   const resources: Router[] = [];
   const annotations = clickhouse && new AnnotationStore(clickhouse, config.clickhouseDatabase);
   if (has('api') && clickhouse && annotations) {
@@ -253,6 +269,11 @@ export async function start(options: StartOptions): Promise<Running> {
         responses: responseStore,
         themes: new ThemeStore(clickhouse, config.clickhouseDatabase),
         minResponses: config.minResponses,
+        now: Date.now,
+      }),
+      shiftRouter({
+        requireScope,
+        store: new ShiftStore(clickhouse, config.clickhouseDatabase),
         now: Date.now,
       }),
     );

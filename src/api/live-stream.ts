@@ -9,7 +9,9 @@ import { liveBody } from './live-body.js';
  * Server-Sent Events of live scores. Subscribers of the same (survey, channel, window) share one
  * poller that reads the window once a second, so Redis load grows with the number of distinct
  * windows watched, not with the number of dashboards. An `nps` event goes out when the JSON
- * changed; a comment line keeps idle connections open through proxies.
+ * changed; a comment line keeps idle connections open through proxies. With `lastShift` the same
+ * poller also reads the latest shift of the survey (or of the channel) and sends a `shift` event
+ * when it is a new one: only shifts found while the stream is open, never one from before.
  */
 export class LiveStream {
   readonly #minResponses: number;
@@ -17,11 +19,15 @@ export class LiveStream {
   readonly #intervalMs: number;
   readonly #heartbeatMs: number;
   readonly #now: () => number;
+  readonly #lastShift:
+    ((surveyId: string, channel: Channel | null) => Promise<string | null>) | undefined;
   readonly #topics = new Map<
     string,
     {
       subscribers: Set<Response>;
       last: string | null;
+      /** The latest shift's JSON when the poller last looked; undefined before the first look. */
+      lastShift: string | null | undefined;
       timer: NodeJS.Timeout;
       heartbeat: NodeJS.Timeout;
     }
@@ -35,6 +41,8 @@ export class LiveStream {
       now?: () => number;
       /** Below this many responses a window is flagged lowSample. */
       minResponses?: number;
+      /** The JSON of the latest shift of a survey (channel null) or channel, or null. */
+      lastShift?: (surveyId: string, channel: Channel | null) => Promise<string | null>;
     } = {},
   ) {
     this.#live = live;
@@ -42,6 +50,7 @@ export class LiveStream {
     this.#intervalMs = options.intervalMs ?? 1000;
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#now = options.now ?? Date.now;
+    this.#lastShift = options.lastShift;
   }
 
   subscribe(res: Response, surveyId: string, channel: Channel | null, window: WindowName): void {
@@ -57,17 +66,27 @@ export class LiveStream {
     if (!topic) {
       const subscribers = new Set<Response>();
       const poll = async () => {
-        const body = JSON.stringify(
-          await liveBody(this.#live, surveyId, channel, window, this.#now(), this.#minResponses),
-        );
+        const [live, shift] = await Promise.all([
+          liveBody(this.#live, surveyId, channel, window, this.#now(), this.#minResponses),
+          this.#lastShift?.(surveyId, channel),
+        ]);
+        const body = JSON.stringify(live);
         const current = this.#topics.get(key);
-        if (!current || body === current.last) return;
+        if (!current) return;
+        if (shift !== undefined) {
+          const known = current.lastShift;
+          current.lastShift = shift;
+          if (known !== undefined && shift !== null && shift !== known)
+            for (const sub of current.subscribers) sub.write(`event: shift\ndata: ${shift}\n\n`);
+        }
+        if (body === current.last) return;
         current.last = body;
         for (const sub of current.subscribers) sub.write(`event: nps\ndata: ${body}\n\n`);
       };
       topic = {
         subscribers,
         last: null,
+        lastShift: undefined,
         // A failed read (Redis away) is skipped; the next tick tries again.
         timer: setInterval(() => void poll().catch(() => undefined), this.#intervalMs),
         heartbeat: setInterval(() => {

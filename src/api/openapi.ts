@@ -1,3 +1,4 @@
+import { SHIFT_EVENT_SCHEMA } from '../domain/shift-event.js';
 import { MAX_BATCH } from './limits.js';
 
 /** The OpenAPI 3.1 description served at GET /openapi.json. */
@@ -122,6 +123,11 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
               },
             },
           ],
+        },
+        Shift: {
+          ...SHIFT_EVENT_SCHEMA,
+          description:
+            'A lasting change of the NPS level found by the live detector (event `nps.shift`).',
         },
         Problem: {
           type: 'object',
@@ -332,7 +338,9 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
       '/v1/nps/stream': {
         get: {
           summary:
-            'Server-Sent Events: event `nps` with the live JSON when it changes (at most once a second), heartbeat every 15 s.',
+            'Server-Sent Events: event `nps` with the live JSON when it changes (at most once a ' +
+            'second), event `shift` with a Shift when the detector of the survey (or of the ' +
+            'channel) finds one, heartbeat every 15 s.',
           security: read,
           parameters: [surveyId, windowParam, channelParam],
           responses: {
@@ -641,6 +649,47 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
                           },
                         },
                       },
+                    },
+                  },
+                },
+              },
+            },
+            '400': problem,
+            '401': problem,
+            '403': problem,
+          },
+        },
+      },
+      '/v1/nps/shifts': {
+        get: {
+          summary:
+            'Lasting changes of the NPS level the live detectors found, newest first: of the ' +
+            'survey over all channels, or with `channel` of that channel alone.',
+          security: read,
+          parameters: [
+            surveyId,
+            {
+              name: 'from',
+              in: 'query',
+              required: true,
+              schema: { type: 'string', format: 'date-time' },
+            },
+            { name: 'to', in: 'query', schema: { type: 'string', format: 'date-time' } },
+            channelParam,
+          ],
+          responses: {
+            '200': {
+              description: 'The shifts detected in the range, newest first (at most 1,000).',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    properties: {
+                      surveyId: { type: 'string' },
+                      channel: { $ref: '#/components/schemas/Channel' },
+                      from: { type: 'string', format: 'date-time' },
+                      to: { type: 'string', format: 'date-time' },
+                      shifts: { type: 'array', items: { $ref: '#/components/schemas/Shift' } },
                     },
                   },
                 },

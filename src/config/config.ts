@@ -256,6 +256,12 @@ export const settings = {
     ...integer(1, 1_000_000),
     fallback: () => '30',
   },
+  shiftWarmUp: {
+    env: 'NPS_SHIFT_WARM_UP',
+    doc: 'Responses a shift detector learns its baseline from before it may flag a shift, at the start and after each shift.',
+    ...integer(10, 1_000_000),
+    fallback: () => '2000',
+  },
   taxonomy: {
     env: 'NPS_TAXONOMY',
     doc: 'Theme taxonomy file (JSON, see schemas/taxonomy/default.json). Unset: the default taxonomy.',

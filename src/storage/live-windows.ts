@@ -36,18 +36,34 @@ export interface LiveRecord {
   readonly offset: string;
 }
 
-/** What the batch script decided for one record. */
+/**
+ * What the batch script decided for one record. The one place these codes are written down: the
+ * Lua script below is built from them.
+ */
+/** A first copy counted now (above the partition's fence): history stores it, detectors see it. */
 export const FIRST_COPY = 1;
+/** A repeat of a responseId whose first copy was another record: nothing to do. */
 export const REPEAT = 0;
+/** A record of an erased respondent: never counted or stored. */
 export const ERASED = 2;
+/**
+ * A first copy at or below the fence: counted before, now replayed. History still gets it (its own
+ * fence skips it when stored already), but nothing derived from the stream sees it again.
+ */
+export const FIRST_COPY_REPLAYED = 3;
+
+/** Whether the history sink must store the record (it is the first copy of its responseId). */
+export function isFirstCopy(outcome: number | undefined): boolean {
+  return outcome === FIRST_COPY || outcome === FIRST_COPY_REPLAYED;
+}
 
 const CATEGORY_FIELD = { promoter: 'p', passive: 's', detractor: 'd' } as const;
 
 // KEYS[1]: the partition's fence, KEYS[2]: the erasure counter. ARGV: seen ttl (s), record count,
 // then per record: seen key, mark, offset, category field, erased key or '', received at (ms),
 // respondent index key or '', index field, index value, index expire-at (s), bucket count, then
-// (bucket key, expire-at s) pairs. Returns per record FIRST_COPY, REPEAT or ERASED, then the
-// erasure counter.
+// (bucket key, expire-at s) pairs. Returns per record FIRST_COPY, FIRST_COPY_REPLAYED, REPEAT or
+// ERASED (the constants above, pasted in), then the erasure counter.
 const APPLY_BATCH = `
 local fence = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local ttl = ARGV[1]
@@ -68,12 +84,16 @@ for r = 1, n do
     erased = cut ~= false and receivedAt <= tonumber(cut)
   end
   if erased then
-    out[r] = 2
+    out[r] = ${ERASED}
   else
     local first = redis.call('SET', seenKey, mark, 'NX', 'EX', ttl)
     if first then first = true else first = (redis.call('GET', seenKey) == mark) end
-    out[r] = first and 1 or 0
-    if first and offset > fence then
+    if not first then
+      out[r] = ${REPEAT}
+    elseif offset <= fence then
+      out[r] = ${FIRST_COPY_REPLAYED}
+    else
+      out[r] = ${FIRST_COPY}
       local j = i + 11
       for b = 1, nb do
         local key, at = ARGV[j], tonumber(ARGV[j + 1])
@@ -216,8 +236,8 @@ export class LiveWindows {
    * Applies one partition's records, in offset order, a script call per 1,000 records (so Redis
    * is never held for long, and no call carries hundreds of thousands of arguments). Each call is
    * atomic with the fence, so a crash between calls is a smaller batch replayed. Returns, per
-   * record, FIRST_COPY (what the history sink must write), REPEAT or ERASED, and the erasure
-   * counter as the first call saw it.
+   * record, FIRST_COPY or FIRST_COPY_REPLAYED (what the history sink must write, see isFirstCopy),
+   * REPEAT or ERASED, and the erasure counter as the first call saw it.
    */
   async applyPartitionBatch(
     topic: string,

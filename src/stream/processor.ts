@@ -4,8 +4,12 @@ import { describeError } from '../errors.js';
 import type { ResponseCodec } from '../kafka/response-codec.js';
 import { PoisonRecordError } from '../kafka/response-codec.js';
 import type { History, StoredResponse } from '../storage/history.js';
-import { ERASED, FIRST_COPY } from '../storage/live-windows.js';
+import { ERASED, FIRST_COPY, isFirstCopy } from '../storage/live-windows.js';
 import type { LiveRecord, LiveWindows } from '../storage/live-windows.js';
+import type { ShiftDetectors } from '../storage/shift-detectors.js';
+import type { ShiftStore } from '../storage/shifts.js';
+import type { ShiftEvent } from '../domain/shift-event.js';
+import type { ShiftOptions } from '../domain/shift.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Tagger } from '../themes/tagger.js';
 
@@ -17,6 +21,10 @@ export interface ProcessorDeps {
   readonly metrics: Metrics;
   /** Tags each stored comment with its language and themes. */
   readonly tagger: Tagger;
+  /** The NPS shift detectors' state (Redis) and where their shifts are kept (ClickHouse). */
+  readonly shifts: { readonly detectors: ShiftDetectors; readonly store: ShiftStore };
+  /** Tuning of the shift detectors. Default: DEFAULT_SHIFT_OPTIONS. */
+  readonly shiftOptions?: ShiftOptions;
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
@@ -35,9 +43,15 @@ export interface ProcessorHandle {
 /**
  * The stream processor: one member of the consumer group. Per partition batch it decodes every
  * record, sends poison ones to the dead-letter topic, applies the rest to the live windows in one
- * Redis round trip, writes the first copies to ClickHouse in one insert, and only then lets the
- * offset be committed. A crash anywhere before the commit replays the batch, which both sinks
- * absorb (see LiveWindows and History).
+ * Redis round trip, feeds the records counted now to the shift detectors, writes the first copies
+ * to ClickHouse in one insert and the shifts found in another, and only then lets the offset be
+ * committed. A crash anywhere before the commit replays the batch, which both sinks absorb (see
+ * LiveWindows and History). The detectors see only records counted now (FIRST_COPY), never a
+ * replayed one, so no answer is observed twice; a crash between the batch script and the
+ * detectors' update loses those answers' observations instead, which only delays a detection a
+ * little (the statistics need no particular answer). Shifts are written to Redis with the states
+ * that found them (pending), then to ClickHouse, then forgotten in Redis: pending shifts a crash
+ * left behind are written at the next start, and a shift written twice folds by its id.
  */
 export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHandle> {
   const now = deps.now ?? Date.now;
@@ -51,6 +65,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   const dlq: Producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+  // Shifts a crash left between Redis and ClickHouse go in before anything new is detected.
+  await flushShifts(deps, await deps.shifts.detectors.pending());
   const health = new SinkHealth();
   // Per partition, the highest offset stored in ClickHouse, read again after every rebalance.
   const fences = new Map<number, bigint>();
@@ -127,9 +143,21 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     );
     const rows: StoredResponse[] = [];
     records.forEach((record, i) => {
-      if (outcomes[i] === FIRST_COPY) rows.push(withThemes(record, deps.tagger));
+      if (isFirstCopy(outcomes[i])) rows.push(withThemes(record, deps.tagger));
     });
     const erased = records.filter((_, i) => outcomes[i] === ERASED);
+    // Only what was counted now: a replayed first copy was observed when it was counted.
+    const found = await deps.shifts.detectors.observe(
+      records
+        .filter((_, i) => outcomes[i] === FIRST_COPY)
+        .map(({ response: r }) => ({
+          surveyId: r.surveyId,
+          channel: r.channel,
+          score: r.score,
+          atMs: r.receivedAt,
+        })),
+      deps.shiftOptions,
+    );
     const write = async () => {
       // What a replay brings again is stored already: only rows above the fence go in.
       const fence =
@@ -139,6 +167,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       const top = fresh.at(-1);
       fences.set(batch.partition, top ? BigInt(top.offset) : fence);
       await purgeErased(deps, fresh, erased, erasures);
+      // Only this batch's: what a crashed processor left pending is written when one starts, so
+      // that processors running side by side do not write each other's shifts twice.
+      await flushShifts(deps, found);
     };
     if (!(await writeUntilDone(write, payload, sink, log))) return;
 
@@ -171,6 +202,13 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         await dlq.disconnect().catch(() => undefined);
       })()),
   };
+}
+
+/** Writes pending shifts to ClickHouse, then forgets them in Redis. */
+async function flushShifts(deps: ProcessorDeps, pending: readonly ShiftEvent[]): Promise<void> {
+  if (pending.length === 0) return;
+  await deps.shifts.store.insert(pending);
+  await deps.shifts.detectors.clearPending(pending.map((s) => s.shiftId));
 }
 
 /**

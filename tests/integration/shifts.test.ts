@@ -1,0 +1,254 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { normalizedResponse } from '../../src/domain/response.js';
+import type { ShiftEvent } from '../../src/domain/shift-event.js';
+import {
+  FIRST_COPY,
+  FIRST_COPY_REPLAYED,
+  LiveWindows,
+  REPEAT,
+} from '../../src/storage/live-windows.js';
+import { createRedis } from '../../src/storage/redis.js';
+import { mulberry32 } from '../support/mulberry32.js';
+import { clickhouse, endpoints, kafkaAdmin, redis } from '../support/services.js';
+import {
+  INGEST_KEY,
+  READ_KEY,
+  api,
+  drained,
+  eventually,
+  pipelineEnv,
+  startPipeline,
+  uniqueName,
+} from '../support/pipeline.js';
+
+const CHANNELS = ['web', 'sms', 'email'] as const;
+const RESTRICTED_KEY = 'test-restricted-read-key-0123456789';
+
+/** `count` responses at NPS 100 * (p - d) in expectation, three channels in turn. */
+function responses(surveyId: string, from: number, count: number, p: number, d: number) {
+  const random = mulberry32(from + 1);
+  return Array.from({ length: count }, (_, i) => {
+    const u = random();
+    return {
+      surveyId,
+      responseId: `${surveyId}-${String(from + i)}`,
+      score: u < p ? 10 : u < p + d ? 3 : 8,
+      channel: CHANNELS[(from + i) % CHANNELS.length],
+    };
+  });
+}
+
+async function post(url: string, items: readonly unknown[]): Promise<void> {
+  for (let start = 0; start < items.length; start += 1000) {
+    const res = await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: items.slice(start, start + 1000),
+    });
+    expect(res.status).toBe(202);
+  }
+}
+
+/** Reads Server-Sent Events from a fetch body until `until` is satisfied. */
+async function readEvents(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  events: string[],
+  until: (events: string[]) => boolean,
+): Promise<void> {
+  const decoder = new TextDecoder();
+  let buffer = '';
+  while (!until(events)) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`stream ended; events: ${events.join(' | ')}`);
+    buffer += decoder.decode(value, { stream: true });
+    let end;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      events.push(buffer.slice(0, end));
+      buffer = buffer.slice(end + 2);
+    }
+  }
+}
+
+function dataOf(events: string[], name: string): unknown[] {
+  return events
+    .filter((e) => e.startsWith(`event: ${name}\n`))
+    .map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6)) as unknown);
+}
+
+describe('NPS shifts', () => {
+  it(
+    'a sharp drop of the NPS raises one down shift, listed and pushed on the stream, and a replay of the whole topic raises none again',
+    { timeout: 240_000 },
+    async () => {
+      const env = { ...pipelineEnv(), NPS_SHIFT_WARM_UP: '500' };
+      const pipeline = await startPipeline(undefined, env);
+      const { url, config } = pipeline;
+      const surveyId = uniqueName('shift');
+      const since = new Date(Date.now() - 60_000).toISOString();
+      const shifts = async (base: string, extra = '') =>
+        api(base, `/v1/nps/shifts?surveyId=${surveyId}&from=${since}${extra}`, { key: READ_KEY });
+
+      const controller = new AbortController();
+      onTestFinished(() => {
+        controller.abort();
+      });
+      const stream = await fetch(`${url}/v1/nps/stream?surveyId=${surveyId}&window=1h`, {
+        headers: { authorization: `Bearer ${READ_KEY}` },
+        signal: controller.signal,
+      });
+      const reader = stream.body?.getReader();
+      if (!reader) throw new Error('no body');
+      const events: string[] = [];
+      await readEvents(reader, events, (e) => dataOf(e, 'nps').length > 0);
+
+      // 1,800 answers at NPS 20, 600 per channel: every detector learns its baseline, no alarm.
+      await post(url, responses(surveyId, 0, 1800, 0.45, 0.25));
+      await drained(config, 60_000);
+      expect((await shifts(url)).body.shifts).toEqual([]);
+
+      // Then 600 at NPS -40.
+      await post(url, responses(surveyId, 1800, 600, 0.2, 0.6));
+      await drained(config, 60_000);
+      const listed = await eventually(
+        () => shifts(url),
+        (r) => (r.body.shifts as unknown[]).length > 0,
+      );
+      expect(listed.status).toBe(200);
+      const found = listed.body.shifts as ShiftEvent[];
+      expect(found).toHaveLength(1);
+      const [shift] = found;
+      expect(shift).toMatchObject({ surveyId, channel: null, direction: 'down' });
+      expect(Math.abs((shift?.before ?? 0) - 20)).toBeLessThan(8);
+      expect(shift?.after).toBeLessThan(-10);
+      expect(shift?.responsesSinceChange).toBeGreaterThan(0);
+      expect(shift?.responsesSinceChange).toBeLessThanOrEqual(600);
+      expect(Date.parse(shift?.detectedAt ?? '')).toBeGreaterThan(Date.parse(since));
+      // Each channel's detector sees its own third of the drop.
+      for (const channel of CHANNELS) {
+        const own = (await shifts(url, `&channel=${channel}`)).body;
+        expect(own.channel).toBe(channel);
+        expect(own.shifts, channel).toEqual([
+          expect.objectContaining({ channel, direction: 'down' }),
+        ]);
+      }
+
+      // The open stream got the survey's shift, once.
+      await readEvents(reader, events, (e) => dataOf(e, 'shift').length > 0);
+      expect(dataOf(events, 'shift')).toEqual([shift]);
+
+      // Nothing is left on its way to ClickHouse.
+      const client = createRedis(endpoints().redisUrl, 'consumer');
+      await client.connect();
+      onTestFinished(() => {
+        client.disconnect();
+      });
+      expect(await client.hlen(`${config.redisPrefix}shifts:pending`)).toBe(0);
+
+      // Kafka replays the whole topic into a fresh processor: no shift is raised or stored again,
+      // and not because a merge folded a repeated row (merges are stopped).
+      const rowCount = async () => {
+        const result = await clickhouse().query({
+          query: 'SELECT count() AS n FROM {db:Identifier}.shifts WHERE survey_id = {s:String}',
+          query_params: { db: config.clickhouseDatabase, s: surveyId },
+          format: 'JSONEachRow',
+        });
+        return Number((await result.json<{ n: string }>())[0]?.n);
+      };
+      const rowsBefore = await rowCount();
+      expect(rowsBefore).toBe(4);
+      await clickhouse().command({
+        query: 'SYSTEM STOP MERGES {db:Identifier}.shifts',
+        query_params: { db: config.clickhouseDatabase },
+      });
+      controller.abort();
+      await pipeline.close();
+      const admin = await kafkaAdmin();
+      await admin.resetOffsets({
+        groupId: config.consumerGroup,
+        topic: config.topic,
+        earliest: true,
+      });
+      const replayed = await startPipeline(undefined, env);
+      await drained(config, 60_000);
+      expect((await shifts(replayed.url)).body.shifts).toEqual(found);
+      expect(await rowCount()).toBe(rowsBefore);
+      expect(await client.hlen(`${config.redisPrefix}shifts:pending`)).toBe(0);
+    },
+  );
+
+  it('a shift left pending in Redis by a crash before its ClickHouse insert is stored when a processor starts, once', async () => {
+    const base = pipelineEnv();
+    const env = {
+      ...base,
+      NPS_API_KEYS: `${base.NPS_API_KEYS ?? ''},${RESTRICTED_KEY}:read:other.survey`,
+    };
+    const surveyId = uniqueName('pending');
+    const client = createRedis(endpoints().redisUrl, 'consumer');
+    await client.connect();
+    onTestFinished(() => {
+      client.disconnect();
+    });
+    const pending: ShiftEvent = {
+      shiftId: 'a'.repeat(32),
+      surveyId,
+      channel: 'sms',
+      direction: 'up',
+      before: 12.5,
+      after: 40,
+      detectedAt: new Date(Date.now() - 5000).toISOString(),
+      responsesSinceChange: 321,
+    };
+    const key = `${base.NPS_REDIS_PREFIX ?? ''}shifts:pending`;
+    onTestFinished(async () => {
+      await client.del(key);
+    });
+    await client.hset(key, pending.shiftId, JSON.stringify(pending));
+
+    const { url } = await startPipeline(undefined, env);
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const path = `/v1/nps/shifts?surveyId=${surveyId}&from=${since}&channel=sms`;
+    const listed = await api(url, path, { key: READ_KEY });
+    expect(listed.status).toBe(200);
+    expect(listed.body).toMatchObject({ surveyId, channel: 'sms', shifts: [pending] });
+    expect(await client.hlen(key)).toBe(0);
+    // The all-channel list is another detector's.
+    const all = await api(url, `/v1/nps/shifts?surveyId=${surveyId}&from=${since}`, {
+      key: READ_KEY,
+    });
+    expect(all.body.shifts).toEqual([]);
+
+    // Bad input is named, field by field; keys see only their surveys.
+    const bad = await api(url, '/v1/nps/shifts?surveyId=a%20b&from=yesterday&channel=fax', {
+      key: READ_KEY,
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.headers.get('content-type')).toContain('application/problem+json');
+    for (const field of ['surveyId', 'from', 'channel'])
+      expect(String(bad.body.detail)).toContain(field);
+    expect((await api(url, path)).status).toBe(401);
+    expect((await api(url, path, { key: INGEST_KEY })).status).toBe(403);
+    expect((await api(url, path, { key: RESTRICTED_KEY })).status).toBe(403);
+  });
+
+  it('the batch script tells a first copy counted now from one replayed at or below the fence', async () => {
+    const { client, prefix } = await redis();
+    const live = new LiveWindows(client, { prefix, dedupeDays: 35 });
+    const now = Date.now();
+    const record = (responseId: string, offset: string) => ({
+      partition: 0,
+      offset,
+      response: normalizedResponse({
+        responseId,
+        surveyId: 'fence',
+        channel: 'web',
+        score: 9,
+        respondedAt: now,
+        receivedAt: now,
+      }),
+    });
+    const batch = [record('r1', '0'), record('r2', '1'), record('r1', '2')];
+    const first = await live.applyPartitionBatch('t', 0, batch, now);
+    expect(first.outcomes).toEqual([FIRST_COPY, FIRST_COPY, REPEAT]);
+    const replay = await live.applyPartitionBatch('t', 0, [...batch, record('r3', '3')], now);
+    expect(replay.outcomes).toEqual([FIRST_COPY_REPLAYED, FIRST_COPY_REPLAYED, REPEAT, FIRST_COPY]);
+  });
+});
