@@ -48,23 +48,30 @@ async function post(url: string, items: readonly unknown[]): Promise<void> {
   }
 }
 
-/** Reads Server-Sent Events from a fetch body until `until` is satisfied. */
+/** Reads Server-Sent Events into `events` until `until` is satisfied. */
 async function readEvents(
   reader: ReadableStreamDefaultReader<Uint8Array>,
   events: string[],
   until: (events: string[]) => boolean,
+  timeoutMs = 30_000,
 ): Promise<void> {
   const decoder = new TextDecoder();
   let buffer = '';
-  while (!until(events)) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`stream ended; events: ${events.join(' | ')}`);
-    buffer += decoder.decode(value, { stream: true });
-    let end;
-    while ((end = buffer.indexOf('\n\n')) >= 0) {
-      events.push(buffer.slice(0, end));
-      buffer = buffer.slice(end + 2);
+  // A stream that never sends what is awaited fails the test instead of holding it.
+  const timer = setTimeout(() => void reader.cancel(), timeoutMs);
+  try {
+    while (!until(events)) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`stream ended or timed out; events: ${events.join(' | ')}`);
+      buffer += decoder.decode(value, { stream: true });
+      let end;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        events.push(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
     }
+  } finally {
+    clearTimeout(timer);
   }
 }
 
