@@ -1,4 +1,7 @@
+import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { loadConfig } from '../../src/config/config.js';
 import { normalizedResponse } from '../../src/domain/response.js';
 import type { ShiftEvent } from '../../src/domain/shift-event.js';
 import {
@@ -8,12 +11,16 @@ import {
   REPEAT,
 } from '../../src/storage/live-windows.js';
 import { createRedis } from '../../src/storage/redis.js';
+import { childEnv, exited, startChild } from '../support/child.js';
+import type { Child } from '../support/child.js';
+import { historyTotals, liveCounts } from '../support/counts.js';
 import { mulberry32 } from '../support/mulberry32.js';
 import { clickhouse, endpoints, kafkaAdmin, redis } from '../support/services.js';
 import {
   INGEST_KEY,
   READ_KEY,
   api,
+  cleanupPipeline,
   drained,
   eventually,
   pipelineEnv,
@@ -235,6 +242,112 @@ describe('NPS shifts', () => {
     expect((await api(url, path, { key: INGEST_KEY })).status).toBe(403);
     expect((await api(url, path, { key: RESTRICTED_KEY })).status).toBe(403);
   });
+
+  it(
+    'kill -9 of the processor while a drop streams through, then a replay of the whole topic: one shift, stored once, counts exact',
+    { timeout: 300_000 },
+    async () => {
+      const env = childEnv({ ...pipelineEnv(), NPS_SHIFT_WARM_UP: '500' });
+      cleanupPipeline(env);
+      const config = loadConfig({ ...process.env, ...env });
+      const ingest = await startChild(['--roles', 'ingest'], env);
+      let processor: Child = await startChild(['--roles', 'process,api'], env);
+      const surveyId = uniqueName('shiftkill');
+      const stable = responses(surveyId, 0, 1800, 0.45, 0.25);
+      const drop = responses(surveyId, 1800, 600, 0.2, 0.6);
+      await post(ingest.url, stable);
+      await drained(config, 60_000);
+
+      // The drop comes in small batches while the processor is killed three times.
+      const streaming = (async () => {
+        for (let start = 0; start < drop.length; start += 50) {
+          await post(ingest.url, drop.slice(start, start + 50));
+          await sleep(300);
+        }
+      })();
+      const kills: number[] = [];
+      for (let k = 0; k < 3; k++) {
+        const wait = randomInt(200, 2500);
+        kills.push(wait);
+        await sleep(wait);
+        processor.process.kill('SIGKILL');
+        await exited(processor.process);
+        processor = await startChild(['--roles', 'process,api'], env);
+      }
+      await streaming;
+      await drained(config, 90_000);
+      const context = `kills after ${kills.join(', ')} ms`;
+
+      const since = new Date(Date.now() - 3_600_000).toISOString();
+      const list = async (url: string, extra = '') =>
+        (
+          await api(url, `/v1/nps/shifts?surveyId=${surveyId}&from=${since}${extra}`, {
+            key: READ_KEY,
+          })
+        ).body.shifts as ShiftEvent[];
+      const found = await list(processor.url);
+      expect(found, context).toEqual([
+        expect.objectContaining({ surveyId, channel: null, direction: 'down' }),
+      ]);
+      const perChannel = await Promise.all(
+        CHANNELS.map((c) => list(processor.url, `&channel=${c}`)),
+      );
+      for (const shifts of perChannel) expect(shifts.length, context).toBeLessThanOrEqual(1);
+
+      const all = [...stable, ...drop];
+      const counts = {
+        responses: all.length,
+        promoters: all.filter((r) => r.score === 10).length,
+        passives: all.filter((r) => r.score === 8).length,
+        detractors: all.filter((r) => r.score === 3).length,
+      };
+      expect(await liveCounts(processor.url, surveyId), context).toMatchObject(counts);
+      expect(
+        await eventually(
+          () => historyTotals(processor.url, surveyId),
+          (t) => t.responses >= counts.responses,
+          60_000,
+        ),
+        context,
+      ).toEqual(counts);
+
+      // Kill it once more and replay everything: the same shifts, nothing pending.
+      processor.process.kill('SIGKILL');
+      await exited(processor.process);
+      // The killed member stays in the group until its session times out (30 s).
+      const admin = await kafkaAdmin();
+      await eventually(
+        () =>
+          admin
+            .resetOffsets({ groupId: config.consumerGroup, topic: config.topic, earliest: true })
+            .then(() => true)
+            .catch(() => false),
+        (done) => done,
+        60_000,
+      );
+      processor = await startChild(['--roles', 'process,api'], env);
+      await drained(config, 90_000);
+      expect(await list(processor.url), context).toEqual(found);
+      expect(
+        await Promise.all(CHANNELS.map((c) => list(processor.url, `&channel=${c}`))),
+        context,
+      ).toEqual(perChannel);
+      expect(
+        await eventually(
+          () => historyTotals(processor.url, surveyId),
+          (t) => t.responses >= counts.responses,
+          60_000,
+        ),
+        context,
+      ).toEqual(counts);
+      const client = createRedis(endpoints().redisUrl, 'consumer');
+      await client.connect();
+      onTestFinished(() => {
+        client.disconnect();
+      });
+      expect(await client.hlen(`${config.redisPrefix}shifts:pending`)).toBe(0);
+    },
+  );
 
   it('the batch script tells a first copy counted now from one replayed at or below the fence', async () => {
     const { client, prefix } = await redis();
