@@ -78,9 +78,22 @@ export class History {
    * processors on one partition during a rebalance), ReplacingMergeTree folds it at the next merge.
    */
   async insert(rows: readonly StoredResponse[]): Promise<void> {
+    await this.#insertInto('responses', rows);
+  }
+
+  /**
+   * Adds rows the base table holds already to the rollups again (through a table that keeps
+   * nothing, schemas/clickhouse/007): a crash can cut an insert off after its base rows and before
+   * its rollup states, and the rollups' uniqExact counts a repeat once.
+   */
+  async replayRollups(rows: readonly StoredResponse[]): Promise<void> {
+    await this.#insertInto('responses_replayed', rows);
+  }
+
+  async #insertInto(table: string, rows: readonly StoredResponse[]): Promise<void> {
     if (rows.length === 0) return;
     await this.#client.insert({
-      table: `${this.#database}.responses`,
+      table: `${this.#database}.${table}`,
       format: 'JSONEachRow',
       values: rows.map(({ response: r, partition, offset }) => ({
         response_id: r.responseId,

@@ -164,6 +164,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         fences.get(batch.partition) ?? (await deps.history.offsetFence(batch.partition));
       const fresh = rows.filter((r) => BigInt(r.offset) > fence);
       await deps.history.insert(fresh);
+      // The rollups of what was stored may have been cut off by a crash: they take repeats.
+      const stored = rows.filter((r) => BigInt(r.offset) <= fence);
+      await deps.history.replayRollups(stored);
       const top = fresh.at(-1);
       fences.set(batch.partition, top ? BigInt(top.offset) : fence);
       await purgeErased(deps, fresh, erased, erasures);
