@@ -198,6 +198,7 @@ async function themesLatency(rows: number): Promise<number[]> {
           offset: String(n),
         };
       }),
+      config.topic,
     );
   }
   const from = new Date(now - 91 * day).toISOString();

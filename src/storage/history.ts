@@ -58,15 +58,16 @@ export class History {
   }
 
   /**
-   * The highest Kafka offset stored from `partition`, or -1: the processor's fence. Rows go in one
-   * insert per batch, in offset order, so every first copy at or below it is stored already.
+   * The highest Kafka offset stored from a partition of `topic`, or -1: the processor's fence.
+   * Rows go in one insert per batch, in offset order, so every first copy at or below it is
+   * stored already.
    */
-  async offsetFence(partition: number): Promise<bigint> {
+  async offsetFence(topic: string, partition: number): Promise<bigint> {
     const result = await this.#client.query({
       query: `SELECT count() AS n, max(kafka_offset) AS top FROM {database:Identifier}.responses
-              WHERE kafka_partition = {partition:UInt16}`,
+              WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}`,
       format: 'JSONEachRow',
-      query_params: { database: this.#database, partition },
+      query_params: { database: this.#database, topic, partition },
     });
     const [row] = await result.json<{ n: string | number; top: string | number }>();
     return row && Number(row.n) > 0 ? BigInt(row.top) : -1n;
@@ -77,8 +78,8 @@ export class History {
    * partition's offset fence, so a replay adds nothing; should a row arrive twice anyway (two
    * processors on one partition during a rebalance), ReplacingMergeTree folds it at the next merge.
    */
-  async insert(rows: readonly StoredResponse[]): Promise<void> {
-    await this.#insertInto('responses', rows);
+  async insert(rows: readonly StoredResponse[], topic: string): Promise<void> {
+    await this.#insertInto('responses', rows, topic);
   }
 
   /**
@@ -86,11 +87,11 @@ export class History {
    * nothing, schemas/clickhouse/007): a crash can cut an insert off after its base rows and before
    * its rollup states, and the rollups' uniqExact counts a repeat once.
    */
-  async replayRollups(rows: readonly StoredResponse[]): Promise<void> {
-    await this.#insertInto('responses_replayed', rows);
+  async replayRollups(rows: readonly StoredResponse[], topic: string): Promise<void> {
+    await this.#insertInto('responses_replayed', rows, topic);
   }
 
-  async #insertInto(table: string, rows: readonly StoredResponse[]): Promise<void> {
+  async #insertInto(table: string, rows: readonly StoredResponse[], topic: string): Promise<void> {
     if (rows.length === 0) return;
     await this.#client.insert({
       table: `${this.#database}.${table}`,
@@ -113,6 +114,7 @@ export class History {
         taxonomy_version: r.taxonomyVersion ?? '',
         kafka_partition: partition,
         kafka_offset: offset,
+        kafka_topic: topic,
       })),
     });
   }

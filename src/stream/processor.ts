@@ -161,12 +161,13 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     const write = async () => {
       // What a replay brings again is stored already: only rows above the fence go in.
       const fence =
-        fences.get(batch.partition) ?? (await deps.history.offsetFence(batch.partition));
+        fences.get(batch.partition) ??
+        (await deps.history.offsetFence(batch.topic, batch.partition));
       const fresh = rows.filter((r) => BigInt(r.offset) > fence);
-      await deps.history.insert(fresh);
+      await deps.history.insert(fresh, batch.topic);
       // The rollups of what was stored may have been cut off by a crash: they take repeats.
       const stored = rows.filter((r) => BigInt(r.offset) <= fence);
-      await deps.history.replayRollups(stored);
+      await deps.history.replayRollups(stored, batch.topic);
       const top = fresh.at(-1);
       fences.set(batch.partition, top ? BigInt(top.offset) : fence);
       await purgeErased(deps, fresh, erased, erasures);
