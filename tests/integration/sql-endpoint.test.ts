@@ -6,12 +6,7 @@ import { gzipSync } from 'node:zlib';
 import { createClient } from '@clickhouse/client';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { loadConfig } from '../../src/config/config.js';
-import type { Config } from '../../src/config/config.js';
-import type { ClickHouseTarget } from '../../src/config/endpoints.js';
 import { startSqlEndpoint } from '../../src/sql/endpoint.js';
-import { start } from '../../src/start.js';
-import type { Running } from '../../src/start.js';
 import { runCli } from '../support/child.js';
 import { expected } from '../support/counts.js';
 import {
@@ -23,7 +18,8 @@ import {
   eventually,
   pipelineEnv,
 } from '../support/pipeline.js';
-import { endpoints, kafka } from '../support/services.js';
+import { startSqlService } from '../support/sql-service.js';
+import type { SqlService } from '../support/sql-service.js';
 
 const SQL_KEY = 'test-sql-key-0123456789';
 const BUSY_KEY = 'test-sql-busy-key-0123456789';
@@ -35,7 +31,7 @@ const DAY = 86_400_000;
  * embedded ClickHouse folder: the endpoint exists for the embedded engine only, so it is tested
  * on one whatever ClickHouse the rest of the suite uses. Each test uses surveys of its own.
  */
-let service: Running & { config: Config; logs: string[]; sqlUrl: string };
+let service: SqlService & { logs: string[] };
 
 beforeAll(async () => {
   const env = {
@@ -52,31 +48,10 @@ beforeAll(async () => {
     NPS_RATE_LIMIT_PER_IP: '0',
     NPS_SQL_PER_KEY: '2',
   };
-  const config = loadConfig({ ...process.env, ...env });
-  const clickhouse: ClickHouseTarget = {
-    kind: 'embedded',
-    path: join(inject('clickhouseRoot'), `worker-${process.pid}`),
-  };
   const logs: string[] = [];
-  const running = await start({
-    config,
-    endpoints: { ...endpoints(), clickhouse },
-    roles: ['ingest', 'process', 'api'],
-    port: 0,
-    sqlPort: 0,
-    log: (m) => logs.push(m),
-  });
-  if (running.sqlUrl === undefined) throw new Error('the SQL endpoint did not start');
-  service = { ...running, config, logs, sqlUrl: running.sqlUrl };
-  return async () => {
-    await running.close();
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({ topics: [config.topic, config.deadLetterTopic] })
-      .catch(() => undefined);
-    await admin.disconnect();
-  };
+  const started = await startSqlService(env, (m) => logs.push(m));
+  service = { ...started.service, logs };
+  return started.stop;
 }, 120_000);
 
 const clients: ClickHouseClient[] = [];

@@ -3,15 +3,11 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, inject, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { execFileAsync } from '../../deploy/local/toolchain.js';
-import { loadConfig } from '../../src/config/config.js';
-import type { Config } from '../../src/config/config.js';
-import type { ClickHouseTarget } from '../../src/config/endpoints.js';
-import { start } from '../../src/start.js';
-import type { Running } from '../../src/start.js';
 import { INGEST_KEY, READ_KEY, api, drained, pipelineEnv } from '../support/pipeline.js';
-import { endpoints, kafka } from '../support/services.js';
+import { startSqlService } from '../support/sql-service.js';
+import type { SqlService } from '../support/sql-service.js';
 
 const SQL_KEY = 'test-jdbc-sql-key-0123456789';
 const DAY = 86_400_000;
@@ -22,7 +18,7 @@ const PROJECT = fileURLToPath(new URL('../java/sql-client/', import.meta.url));
  * running service, through tests/java/sql-client: a small program built with Maven like the
  * stack's other Java parts, its output under its own target/.
  */
-let service: Running & { config: Config; sqlUrl: string };
+let service: SqlService;
 let classpath: string;
 
 beforeAll(async () => {
@@ -48,30 +44,9 @@ beforeAll(async () => {
     NPS_RATE_LIMIT_PER_KEY: '0',
     NPS_RATE_LIMIT_PER_IP: '0',
   };
-  const config = loadConfig({ ...process.env, ...env });
-  const clickhouse: ClickHouseTarget = {
-    kind: 'embedded',
-    path: join(inject('clickhouseRoot'), `worker-${process.pid}`),
-  };
-  const running = await start({
-    config,
-    endpoints: { ...endpoints(), clickhouse },
-    roles: ['ingest', 'process', 'api'],
-    port: 0,
-    sqlPort: 0,
-    log: () => undefined,
-  });
-  if (running.sqlUrl === undefined) throw new Error('the SQL endpoint did not start');
-  service = { ...running, config, sqlUrl: running.sqlUrl };
-  return async () => {
-    await running.close();
-    const admin = kafka().admin();
-    await admin.connect();
-    await admin
-      .deleteTopics({ topics: [config.topic, config.deadLetterTopic] })
-      .catch(() => undefined);
-    await admin.disconnect();
-  };
+  const started = await startSqlService(env);
+  service = started.service;
+  return started.stop;
 }, 300_000);
 
 /** Runs the Java client; resolves with its exit code, standard output and error. */
