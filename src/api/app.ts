@@ -71,6 +71,20 @@ export interface AppDeps {
   readonly now?: () => number;
   /** Below this many responses a score is flagged lowSample (NPS_MIN_RESPONSES). */
   readonly minResponses?: number;
+  /**
+   * Further stores that hold a respondent's data (invitations, cases, queued events, ...): each
+   * removes what it holds of `respondentId` from before `cut` (epoch ms) and says how many items.
+   * Called after the live windows and history, in order; an erasure repeated after a failure
+   * calls them again, so each must be idempotent.
+   */
+  readonly erasers?: readonly Eraser[];
+}
+
+/** One store's part of an erasure (see AppDeps.erasers). */
+export interface Eraser {
+  /** Names the count in the erasure answer, e.g. "casesDeleted". */
+  readonly name: string;
+  erase(respondentId: string, cut: number): Promise<number>;
 }
 
 function liveQuery(req: Request): {
@@ -297,12 +311,17 @@ export function createApp(deps: AppDeps): express.Express {
       const { cut, removed } = await live.erase(respondentId, at);
       if (cut > at) await history.recordErasure(tag, cut);
       const deleted = await history.purge(respondentId, cut);
+      const further: Record<string, number> = {};
+      for (const eraser of deps.erasers ?? []) {
+        further[eraser.name] = await eraser.erase(respondentId, cut);
+      }
       deps.log?.(`erasure: ${deleted} stored and ${removed} live response(s) removed`);
       res.json({
         respondentId,
         erasedBefore: new Date(cut).toISOString(),
         historyResponsesDeleted: deleted,
         liveResponsesRemoved: removed,
+        ...further,
       });
     });
   }
