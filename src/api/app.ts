@@ -23,7 +23,7 @@ import type { LiveWindows } from '../storage/live-windows.js';
 import type { AnnotationStore } from '../storage/annotations.js';
 import { allowSurvey } from './auth.js';
 import { jsonBody } from './body.js';
-import { limitByIp } from './rate-limit.js';
+import { limitFailuresByIp, authFailureCharge } from './rate-limit.js';
 import type { RateLimiter } from './rate-limit.js';
 import { MAX_BATCH } from './limits.js';
 import { liveBody } from './live-body.js';
@@ -135,10 +135,9 @@ export function createApp(deps: AppDeps): express.Express {
   const { requireScope } = deps;
   app.set('trust proxy', deps.trustProxy ?? 0);
   if (deps.ipLimit) {
-    // Before authentication, so guessing keys is limited too.
     app.post(
       ['/v1/responses', '/v1/invitations', '/v1/webhooks/*path', '/v1/r/*token', '/session'],
-      limitByIp(deps.ipLimit),
+      limitFailuresByIp(deps.ipLimit),
     );
   }
   const json = jsonBody('1mb', { anyType: true });
@@ -336,7 +335,8 @@ export function createApp(deps: AppDeps): express.Express {
   // Express recognises an error handler by its four parameters.
   // eslint-disable-next-line @typescript-eslint/no-unused-vars
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const problem = toProblem(error);
+    const found = toProblem(error);
+    const problem = authFailureCharge(res.locals, found.status) ?? found;
     if (problem.status >= 500)
       deps.log?.(`${req.method} ${req.path} failed: ${describeError(error)}`);
     sendProblem(res, problem, req.path);

@@ -346,7 +346,7 @@ export const settings = {
   },
   rateLimitPerIp: {
     env: 'NPS_RATE_LIMIT_PER_IP',
-    doc: 'Ingest, webhook and link requests per second per client address (burst: twice that); 0 turns it off.',
+    doc: 'Requests per second per client address that fail authentication (key, signature, link; burst: twice that); 0 turns it off.',
     ...integer(0, 1_000_000),
     fallback: () => '50',
   },

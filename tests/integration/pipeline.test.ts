@@ -137,12 +137,16 @@ describe('the pipeline over HTTP', () => {
     expect(week).toMatchObject({ responses: 2, detractors: 1, promoters: 1 });
 
     const from = new Date(Date.now() - 7 * 86_400_000).toISOString();
-    const { body } = await api(
-      url,
-      `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=day`,
-      { key: READ_KEY },
+    // Live counts come before the history insert of the same batch: wait for both rows there too.
+    const series = await eventually(
+      async () =>
+        (
+          await api(url, `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=day`, {
+            key: READ_KEY,
+          })
+        ).body.series as (Live & { start: string })[],
+      (s) => s.reduce((n, b) => n + b.responses, 0) >= 2,
     );
-    const series = body.series as (Live & { start: string })[];
     expect(series).toHaveLength(2);
     expect(series[0]).toMatchObject({
       start: `${threeDaysAgo.slice(0, 10)}T00:00:00.000Z`,
