@@ -35,19 +35,18 @@ const EXPORTS: Record<string, { time: string; query: string }> = {
   },
   responses_hourly: {
     time: 'hour',
-    query: `SELECT hour, survey_id, channel, uniqExactMerge(promoters) AS promoters,
-                   uniqExactMerge(passives) AS passives, uniqExactMerge(detractors) AS detractors
-            FROM responses_hourly
+    // The view: the rollup's counts with erasures subtracted.
+    query: `SELECT hour, survey_id, channel, promoters, passives, detractors
+            FROM history_hourly
             WHERE hour >= {from:DateTime64(3, 'UTC')} AND hour < {to:DateTime64(3, 'UTC')}
-            GROUP BY hour, survey_id, channel ORDER BY hour, survey_id, channel`,
+            ORDER BY hour, survey_id, channel`,
   },
   responses_daily: {
     time: 'day',
-    query: `SELECT day, survey_id, channel, uniqExactMerge(promoters) AS promoters,
-                   uniqExactMerge(passives) AS passives, uniqExactMerge(detractors) AS detractors
-            FROM responses_daily
+    query: `SELECT day, survey_id, channel, promoters, passives, detractors
+            FROM history_daily
             WHERE day >= toDate({from:DateTime64(3, 'UTC')}) AND day < {to:DateTime64(3, 'UTC')}
-            GROUP BY day, survey_id, channel ORDER BY day, survey_id, channel`,
+            ORDER BY day, survey_id, channel`,
   },
 };
 

@@ -34,18 +34,31 @@ const BUCKET_SQL: Record<Interval, { table: string; start: string; column: strin
   },
 };
 
-// The rollups fed by materialized views (schemas/clickhouse/001_responses.sql), as `purge`
-// recomputes them: bucket expression, key column and its type.
-const ROLLUPS = [
-  {
-    table: 'responses_hourly',
-    column: 'hour',
-    bucket: 'toStartOfHour',
-    type: "DateTime('UTC')",
-    keys: 'hours',
-  },
-  { table: 'responses_daily', column: 'day', bucket: 'toDate', type: 'Date', keys: 'days' },
-] as const;
+/** The rollups, each with the table that feeds it what a replay finds missing there. */
+export const ROLLUPS = ['hourly', 'daily'] as const;
+export type Rollup = (typeof ROLLUPS)[number];
+
+/** Highest stored Kafka offset per month (YYYYMM of responded_at, UTC); absent: none. */
+export type MonthFences = ReadonlyMap<number, bigint>;
+
+/** A partition's fences: of the base table, and of each rollup. */
+export interface Fences {
+  readonly responses: MonthFences;
+  readonly hourly: MonthFences;
+  readonly daily: MonthFences;
+}
+
+/** The month (YYYYMM, UTC) of an epoch-ms time: the tables' partition, and a fence's key. */
+export function monthOf(ms: number): number {
+  const d = new Date(ms);
+  return d.getUTCFullYear() * 100 + d.getUTCMonth() + 1;
+}
+
+/** Whether a row of `month` at `offset` is at or below the fence: stored already. */
+export function fenced(fences: MonthFences, month: number, offset: string): boolean {
+  const top = fences.get(month);
+  return top !== undefined && BigInt(offset) <= top;
+}
 
 /** The full history of responses in ClickHouse and the rollups it is read from. */
 export class History {
@@ -58,24 +71,40 @@ export class History {
   }
 
   /**
-   * The highest Kafka offset stored from a partition of `topic`, or -1: the processor's fence.
-   * Rows go in one insert per batch, in offset order, so every first copy at or below it is
-   * stored already.
+   * The processor's fences for a partition of `topic`: per month, the highest Kafka offset stored
+   * in the base table and counted in each rollup. Rows go in one insert per batch, one part per
+   * month, each part whole or not at all; so every first copy of a month at or below its fence is
+   * stored (or counted) already.
    */
-  async offsetFence(topic: string, partition: number): Promise<bigint> {
+  async fences(topic: string, partition: number): Promise<Fences> {
     const result = await this.#client.query({
-      query: `SELECT count() AS n, max(kafka_offset) AS top FROM {database:Identifier}.responses
-              WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}`,
+      query: `SELECT 'responses' AS t, toYYYYMM(responded_at) AS m, max(kafka_offset) AS top
+              FROM {database:Identifier}.responses
+              WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}
+              GROUP BY m
+              UNION ALL
+              SELECT 'hourly', toYYYYMM(hour) AS m, max(kafka_offset)
+              FROM {database:Identifier}.responses_hourly
+              WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}
+              GROUP BY m
+              UNION ALL
+              SELECT 'daily', toYYYYMM(day) AS m, max(kafka_offset)
+              FROM {database:Identifier}.responses_daily
+              WHERE kafka_topic = {topic:String} AND kafka_partition = {partition:UInt16}
+              GROUP BY m`,
       format: 'JSONEachRow',
       query_params: { database: this.#database, topic, partition },
     });
-    const [row] = await result.json<{ n: string | number; top: string | number }>();
-    return row && Number(row.n) > 0 ? BigInt(row.top) : -1n;
+    const fences = { responses: new Map(), hourly: new Map(), daily: new Map() };
+    for (const row of await result.json<{ t: keyof Fences; m: number | string; top: string }>()) {
+      fences[row.t].set(Number(row.m), BigInt(row.top));
+    }
+    return fences;
   }
 
   /**
-   * Inserts rows in one block (one atomic part). The processor inserts only rows above the
-   * partition's offset fence, so a replay adds nothing; should a row arrive twice anyway (two
+   * Inserts rows in one insert (one part per month). The processor inserts only rows above the
+   * fence of their month, so a replay adds nothing; should a row arrive twice anyway (two
    * processors on one partition during a rebalance), ReplacingMergeTree folds it at the next merge.
    */
   async insert(rows: readonly StoredResponse[], topic: string): Promise<void> {
@@ -83,12 +112,48 @@ export class History {
   }
 
   /**
-   * Adds rows the base table holds already to the rollups again (through a table that keeps
-   * nothing, schemas/clickhouse/007): a crash can cut an insert off after its base rows and before
-   * its rollup states, and the rollups' uniqExact counts a repeat once.
+   * Counts stored rows in one rollup, through a table that keeps nothing: a crash can cut an
+   * insert off after its base rows and before (some of) its rollups, and the processor sends here
+   * exactly the stored rows above that rollup's fence.
    */
-  async replayRollups(rows: readonly StoredResponse[], topic: string): Promise<void> {
-    await this.#insertInto('responses_replayed', rows, topic);
+  async replayRollup(
+    rollup: Rollup,
+    rows: readonly StoredResponse[],
+    topic: string,
+  ): Promise<void> {
+    if (rows.length === 0) return;
+    await this.#client.insert({
+      table: `${this.#database}.responses_replayed_${rollup}`,
+      format: 'JSONEachRow',
+      values: rows.map(({ response: r, partition, offset }) => ({
+        survey_id: r.surveyId,
+        channel: r.channel,
+        category: classify(r.score),
+        responded_at: isoUtc(r.respondedAt),
+        kafka_topic: topic,
+        kafka_partition: partition,
+        kafka_offset: offset,
+      })),
+    });
+  }
+
+  /** Of these responses, those an erasure deleted from the base table (rollup_corrections). */
+  async erasedResponses(
+    responses: readonly { surveyId: string; responseId: string }[],
+  ): Promise<Set<string>> {
+    if (responses.length === 0) return new Set();
+    const result = await this.#client.query({
+      query: `SELECT survey_id, response_id FROM {database:Identifier}.rollup_corrections
+              WHERE survey_id IN {surveys:Array(String)} AND response_id IN {ids:Array(String)}`,
+      format: 'JSONEachRow',
+      query_params: {
+        database: this.#database,
+        surveys: [...new Set(responses.map((r) => r.surveyId))],
+        ids: responses.map((r) => r.responseId),
+      },
+    });
+    const rows = await result.json<{ survey_id: string; response_id: string }>();
+    return new Set(rows.map((r) => `${r.survey_id}\u0000${r.response_id}`));
   }
 
   async #insertInto(table: string, rows: readonly StoredResponse[], topic: string): Promise<void> {
@@ -141,10 +206,11 @@ export class History {
   }
 
   /**
-   * Deletes a respondent's responses received up to `cut` (comments with them), then rebuilds the
-   * hourly and daily rollup buckets they were counted in from what is left. Safe to repeat and to
-   * run beside inserts: a rollup bucket is deleted and then recomputed from the base table, and
-   * uniqExact states merge, so rows inserted meanwhile are neither lost nor counted twice.
+   * Deletes a respondent's responses received up to `cut` (comments with them). Each deleted
+   * response is first recorded in rollup_corrections, which reads subtract from the rollups that
+   * counted it (those whose fence is at or above its offset); the rollups themselves are never
+   * rewritten, so inserts running meanwhile are neither lost nor counted twice. Safe to repeat: a
+   * correction is keyed by the response, and a response deleted already is not found again.
    * Returns how many responses were deleted.
    */
   async purge(respondentId: string, cut: number): Promise<number> {
@@ -152,53 +218,27 @@ export class History {
     const match = `respondent_id = {respondentId:String}
                    AND received_at <= fromUnixTimestamp64Milli({cut:Int64}, 'UTC')`;
     const found = await this.#client.query({
-      query: `SELECT survey_id, uniqExact(response_id) AS responses,
-                     groupUniqArray(toStartOfHour(responded_at)) AS hours,
-                     groupUniqArray(toDate(responded_at)) AS days
-              FROM {database:Identifier}.responses WHERE ${match} GROUP BY survey_id`,
+      query: `SELECT uniqExact(survey_id, response_id) AS n
+              FROM {database:Identifier}.responses WHERE ${match}`,
       format: 'JSONEachRow',
       query_params: params,
     });
-    const surveys = await found.json<{
-      survey_id: string;
-      responses: string | number;
-      hours: string[];
-      days: string[];
-    }>();
-    if (surveys.length === 0) return 0;
+    const [counted] = await found.json<{ n: string | number }>();
+    const deleted = Number(counted?.n ?? 0);
+    if (deleted === 0) return 0;
+    await this.#client.command({
+      query: `INSERT INTO {database:Identifier}.rollup_corrections
+              SELECT survey_id, response_id, channel, category, responded_at,
+                     kafka_topic, kafka_partition, kafka_offset
+              FROM {database:Identifier}.responses WHERE ${match}`,
+      query_params: params,
+    });
     await this.#client.command({
       query: `DELETE FROM {database:Identifier}.responses WHERE ${match}`,
       query_params: params,
       clickhouse_settings: { lightweight_deletes_sync: '2' },
     });
-    for (const survey of surveys) {
-      for (const { table, column, bucket, type, keys } of ROLLUPS) {
-        const query_params = {
-          database: this.#database,
-          surveyId: survey.survey_id,
-          keys: survey[keys],
-        };
-        // Table and column names come from the fixed list ROLLUPS; values are query parameters.
-        await this.#client.command({
-          query: `ALTER TABLE {database:Identifier}.${table}
-                  DELETE WHERE survey_id = {surveyId:String} AND ${column} IN {keys:Array(${type})}`,
-          query_params,
-          clickhouse_settings: { mutations_sync: '2' },
-        });
-        await this.#client.command({
-          query: `INSERT INTO {database:Identifier}.${table}
-                  SELECT survey_id, channel, ${bucket}(responded_at) AS ${column},
-                         uniqExactStateIf(sipHash64(response_id), category = 'promoter'),
-                         uniqExactStateIf(sipHash64(response_id), category = 'passive'),
-                         uniqExactStateIf(sipHash64(response_id), category = 'detractor')
-                  FROM {database:Identifier}.responses
-                  WHERE survey_id = {surveyId:String} AND ${column} IN {keys:Array(${type})}
-                  GROUP BY survey_id, channel, ${column}`,
-          query_params,
-        });
-      }
-    }
-    return surveys.reduce((n, s) => n + Number(s.responses), 0);
+    return deleted;
   }
 
   /** Non-empty buckets of [from, to) in time order, from the hourly or daily rollup. */
@@ -212,15 +252,40 @@ export class History {
     const { table, start, column } = BUCKET_SQL[query.interval];
     const channelSelect = query.byChannel ? ', channel' : '';
     // Table and column names come from the fixed map above; every value is a query parameter.
+    const bucket = column === 'hour' ? 'toStartOfHour' : 'toDate';
+    const range = `${column} >= ${bucket}(fromUnixTimestamp64Milli({from:Int64}, 'UTC'))
+        AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
+    // The rollup's counts, less the erased responses it had counted (offset within its fence).
     const sql = `
       SELECT toUnixTimestamp(${start}) * 1000 AS start${channelSelect},
-             uniqExactMerge(promoters) AS promoters,
-             uniqExactMerge(passives) AS passives,
-             uniqExactMerge(detractors) AS detractors
-      FROM {database:Identifier}.${table}
-      WHERE survey_id = {surveyId:String}
-        AND ${column} >= ${column === 'hour' ? 'toStartOfHour' : 'toDate'}(fromUnixTimestamp64Milli({from:Int64}, 'UTC'))
-        AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')
+             sum(p) AS promoters, sum(s) AS passives, sum(d) AS detractors
+      FROM (
+        SELECT ${column}, channel, toInt64(promoters) AS p, toInt64(passives) AS s,
+               toInt64(detractors) AS d
+        FROM {database:Identifier}.${table}
+        WHERE survey_id = {surveyId:String} AND ${range}
+        UNION ALL
+        SELECT c.${column} AS ${column}, c.channel AS channel,
+               -toInt64(c.category = 'promoter'), -toInt64(c.category = 'passive'),
+               -toInt64(c.category = 'detractor')
+        FROM (
+          SELECT ${bucket}(responded_at) AS ${column}, channel, category,
+                 kafka_topic, kafka_partition, kafka_offset
+          FROM {database:Identifier}.rollup_corrections FINAL
+          WHERE survey_id = {surveyId:String} AND ${range}
+        ) AS c
+        INNER JOIN (
+          SELECT kafka_topic, kafka_partition, toYYYYMM(${column}) AS m, max(kafka_offset) AS fence
+          FROM {database:Identifier}.${table}
+          WHERE (kafka_topic, kafka_partition) IN (
+            SELECT kafka_topic, kafka_partition FROM {database:Identifier}.rollup_corrections
+            WHERE survey_id = {surveyId:String})
+          GROUP BY kafka_topic, kafka_partition, m
+        ) AS f
+        ON c.kafka_topic = f.kafka_topic AND c.kafka_partition = f.kafka_partition
+           AND toYYYYMM(c.${column}) = f.m
+        WHERE c.kafka_offset <= f.fence
+      )
       GROUP BY start${channelSelect}
       HAVING promoters + passives + detractors > 0
       ORDER BY start${channelSelect}`;

@@ -38,6 +38,15 @@ export function loadMigrations(dir = MIGRATIONS_DIR): Migration[] {
     });
 }
 
+/**
+ * A plain view keeps query parameters in its body, as a parameterized view that asks for them at
+ * every read, so the database is written into a view's statement, quoted as an identifier.
+ */
+function bound(statement: string, database: string): string {
+  if (!/^CREATE\s+VIEW\b/i.test(statement)) return statement;
+  return statement.replaceAll('{database:Identifier}', `\`${database.replaceAll('`', '``')}\``);
+}
+
 /** Applies the pending migrations; returns the names applied. */
 export async function migrate(client: ClickHouseClient, database: string): Promise<string[]> {
   const params = { query_params: { database } };
@@ -60,7 +69,7 @@ export async function migrate(client: ClickHouseClient, database: string): Promi
   for (const migration of loadMigrations()) {
     if (applied.has(migration.version)) continue;
     for (const statement of migration.statements) {
-      await client.command({ query: statement, ...params });
+      await client.command({ query: bound(statement, database), ...params });
     }
     await client.insert({
       table: `${database}.schema_migrations`,

@@ -3,7 +3,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.js';
 import type { ResponseCodec } from '../kafka/response-codec.js';
 import { PoisonRecordError } from '../kafka/response-codec.js';
-import type { History, StoredResponse } from '../storage/history.js';
+import { ROLLUPS, fenced, monthOf } from '../storage/history.js';
+import type { Fences, History, MonthFences, StoredResponse } from '../storage/history.js';
 import { ERASED, FIRST_COPY, isFirstCopy } from '../storage/live-windows.js';
 import type { LiveRecord, LiveWindows } from '../storage/live-windows.js';
 import type { ShiftDetectors } from '../storage/shift-detectors.js';
@@ -68,10 +69,10 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   // Shifts a crash left between Redis and ClickHouse go in before anything new is detected.
   await flushShifts(deps, await deps.shifts.detectors.pending());
   const health = new SinkHealth();
-  // Per partition, the highest offset stored in ClickHouse, read again after every rebalance.
-  const fences = new Map<number, bigint>();
+  // Per partition, the ClickHouse fences (History.fences), read again after every rebalance.
+  const partitionFences = new Map<number, Fences>();
   consumer.on(consumer.events.GROUP_JOIN, () => {
-    fences.clear();
+    partitionFences.clear();
   });
   deps.metrics.sinkUp.set(1);
   const sink = {
@@ -158,22 +159,47 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         })),
       deps.shiftOptions,
     );
-    const write = async () => {
-      // What a replay brings again is stored already: only rows above the fence go in.
-      const fence =
-        fences.get(batch.partition) ??
-        (await deps.history.offsetFence(batch.topic, batch.partition));
-      const fresh = rows.filter((r) => BigInt(r.offset) > fence);
+    const write = async (): Promise<boolean> => {
+      // A batch that went stale in a rebalance belongs to another processor now, which inserts
+      // it itself: inserting it here too would store it twice.
+      if (!payload.isRunning() || payload.isStale()) return false;
+      const fences =
+        partitionFences.get(batch.partition) ??
+        (await deps.history.fences(batch.topic, batch.partition));
+      // Forgotten until this write succeeds: a failed insert may have landed all the same.
+      partitionFences.delete(batch.partition);
+      // What a replay brings again is stored already: only rows above their month's fence go in.
+      const fresh = rows.filter((r) => !fenced(fences.responses, month(r), r.offset));
       await deps.history.insert(fresh, batch.topic);
-      // The rollups of what was stored may have been cut off by a crash: they take repeats.
-      const stored = rows.filter((r) => BigInt(r.offset) <= fence);
-      await deps.history.replayRollups(stored, batch.topic);
-      const top = fresh.at(-1);
-      fences.set(batch.partition, top ? BigInt(top.offset) : fence);
+      const stored = (r: StoredResponse) => fenced(fences.responses, month(r), r.offset);
+      // A crash can cut an insert off between its base rows and the rollups: each rollup gets the
+      // stored rows above its own fence. An erased response counts there too if it was stored
+      // before its erasure (it has a correction), since that correction subtracts it as soon as
+      // the rollup's fence passes it.
+      const erasedStored = await deps.history.erasedResponses(
+        erased
+          .filter((r) => ROLLUPS.some((k) => !fenced(fences[k], month(r), r.offset)))
+          .map(({ response }) => response),
+      );
+      const replayable = [
+        ...rows.filter(stored),
+        ...erased.filter(({ response: r }) =>
+          erasedStored.has(`${r.surveyId}\u0000${r.responseId}`),
+        ),
+      ];
+      for (const rollup of ROLLUPS) {
+        await deps.history.replayRollup(
+          rollup,
+          replayable.filter((r) => !fenced(fences[rollup], month(r), r.offset)),
+          batch.topic,
+        );
+      }
+      partitionFences.set(batch.partition, raised(fences, [...fresh, ...replayable]));
       await purgeErased(deps, fresh, erased, erasures);
       // Only this batch's: what a crashed processor left pending is written when one starts, so
       // that processors running side by side do not write each other's shifts twice.
       await flushShifts(deps, found);
+      return true;
     };
     if (!(await writeUntilDone(write, payload, sink, log))) return;
 
@@ -205,6 +231,28 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         await consumer.disconnect().catch(() => undefined);
         await dlq.disconnect().catch(() => undefined);
       })()),
+  };
+}
+
+function month(row: StoredResponse): number {
+  return monthOf(row.response.respondedAt);
+}
+
+/** The fences once `rows` are stored in the base table and counted in every rollup. */
+function raised(fences: Fences, rows: readonly StoredResponse[]): Fences {
+  const raise = (from: MonthFences): MonthFences => {
+    const next = new Map(from);
+    for (const row of rows) {
+      const m = month(row);
+      const offset = BigInt(row.offset);
+      if ((next.get(m) ?? -1n) < offset) next.set(m, offset);
+    }
+    return next;
+  };
+  return {
+    responses: raise(fences.responses),
+    hourly: raise(fences.hourly),
+    daily: raise(fences.daily),
   };
 }
 
@@ -290,14 +338,14 @@ const HEARTBEAT_EVERY_MS = 3000;
  * in a rebalance; the batch is then left uncommitted, to be replayed. Returns whether it wrote.
  */
 async function writeUntilDone(
-  write: () => Promise<void>,
+  write: () => Promise<boolean>,
   payload: EachBatchPayload,
   sink: { health: SinkHealth; pause(): void; resume(): void; metrics: Metrics },
   log: (message: string) => void,
 ): Promise<boolean> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await write();
+      if (!(await write())) return false;
       if (sink.health.recovered()) {
         log(`history write succeeded after ${attempt} attempt(s); resuming`);
         sink.metrics.sinkUp.set(1);
