@@ -3,6 +3,8 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NpsError } from '../errors.js';
+import { MAX_SEGMENT_ENTRIES, MAX_SEGMENT_KEY, hasControlCharacters } from '../domain/response.js';
+import { DEFAULT_SEGMENT_MAX_VALUES } from '../domain/segment.js';
 
 /**
  * The one place that reads `process.env`. Every setting has its env var name, a doc line, the
@@ -261,6 +263,28 @@ export const settings = {
     doc: 'Responses a shift detector learns its baseline from before it may flag a shift, at the start and after each shift.',
     ...integer(10, 1_000_000),
     fallback: () => '2000',
+  },
+  segmentKeys: {
+    env: 'NPS_SEGMENT_KEYS',
+    doc: 'Segment keys live windows are sliced by, and that live, stream, history and compare filter on (segment.<key>=<value>). Empty: no slicing.',
+    format: 'comma list of segment keys (1-64 characters each, at most 10)',
+    parse: (raw: string): readonly string[] => {
+      const keys = [...new Set(raw.split(',').map((k) => k.trim()))].filter((k) => k !== '');
+      for (const key of keys) {
+        // The limits of a response's segment keys: any other could never be present.
+        if (key.length > MAX_SEGMENT_KEY || hasControlCharacters(key))
+          throw new Error(`has "${key}", not a segment key`);
+      }
+      if (keys.length > MAX_SEGMENT_ENTRIES) throw new Error('lists too many keys');
+      return keys;
+    },
+    fallback: () => '',
+  },
+  segmentMaxValues: {
+    env: 'NPS_SEGMENT_MAX_VALUES',
+    doc: 'Values of a segment key tracked live per survey; responses with further values count under the value `other` (bounds Redis memory).',
+    ...integer(1, 100_000),
+    fallback: () => String(DEFAULT_SEGMENT_MAX_VALUES),
   },
   taxonomy: {
     env: 'NPS_TAXONOMY',

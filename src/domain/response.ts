@@ -73,8 +73,8 @@ const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
 export const MAX_COMMENT_LENGTH = 5000;
 export const MAX_SEGMENT_ENTRIES = 10;
-const MAX_SEGMENT_KEY = 64;
-const MAX_SEGMENT_VALUE = 256;
+export const MAX_SEGMENT_KEY = 64;
+export const MAX_SEGMENT_VALUE = 256;
 
 /** One problem with one field of the input: `field` is a JSON pointer-like path ("score", "[3].score"). */
 export interface FieldProblem {
@@ -199,39 +199,8 @@ export function validateResponseInput(
       problems.push({ field: at('respondedAt'), message: 'must not be before 2000-01-01' });
     }
   }
-  const segmentValue: Record<string, string> = {};
-  if (segment !== undefined && segment !== null) {
-    if (!isRecord(segment)) {
-      problems.push({ field: at('segment'), message: 'must be an object of strings' });
-    } else {
-      const entries = Object.entries(segment);
-      if (entries.length > MAX_SEGMENT_ENTRIES) {
-        problems.push({
-          field: at('segment'),
-          message: `must have at most ${MAX_SEGMENT_ENTRIES} entries`,
-        });
-      }
-      for (const [key, value] of entries) {
-        if (key.length === 0 || key.length > MAX_SEGMENT_KEY || CONTROL.test(key)) {
-          problems.push({
-            field: at(`segment.${key}`),
-            message: `key must be 1-${MAX_SEGMENT_KEY} characters`,
-          });
-        } else if (
-          typeof value !== 'string' ||
-          value.length > MAX_SEGMENT_VALUE ||
-          CONTROL.test(value)
-        ) {
-          problems.push({
-            field: at(`segment.${key}`),
-            message: `must be a string of at most ${MAX_SEGMENT_VALUE} characters`,
-          });
-        } else {
-          segmentValue[key] = value;
-        }
-      }
-    }
-  }
+  const segmentValue =
+    segment === undefined || segment === null ? {} : validateSegment(segment, problems, at);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
@@ -248,6 +217,50 @@ export function validateResponseInput(
       segment: segmentValue,
     },
   };
+}
+
+/**
+ * Checks a response's segment map (the JSON API's `segment`, a webhook route's `segment.<key>`
+ * query parameters): at most MAX_SEGMENT_ENTRIES keys of 1-64 characters, each a string value of
+ * at most 256, no control characters. Problems name `segment` or `segment.<key>` through `at`.
+ */
+export function validateSegment(
+  segment: unknown,
+  problems: FieldProblem[],
+  at: (field: string) => string = (field) => field,
+): Record<string, string> {
+  const segmentValue: Record<string, string> = {};
+  if (!isRecord(segment)) {
+    problems.push({ field: at('segment'), message: 'must be an object of strings' });
+    return segmentValue;
+  }
+  const entries = Object.entries(segment);
+  if (entries.length > MAX_SEGMENT_ENTRIES) {
+    problems.push({
+      field: at('segment'),
+      message: `must have at most ${MAX_SEGMENT_ENTRIES} entries`,
+    });
+  }
+  for (const [key, value] of entries) {
+    if (key.length === 0 || key.length > MAX_SEGMENT_KEY || CONTROL.test(key)) {
+      problems.push({
+        field: at(`segment.${key}`),
+        message: `key must be 1-${MAX_SEGMENT_KEY} characters`,
+      });
+    } else if (
+      typeof value !== 'string' ||
+      value.length > MAX_SEGMENT_VALUE ||
+      CONTROL.test(value)
+    ) {
+      problems.push({
+        field: at(`segment.${key}`),
+        message: `must be a string of at most ${MAX_SEGMENT_VALUE} characters`,
+      });
+    } else {
+      segmentValue[key] = value;
+    }
+  }
+  return segmentValue;
 }
 
 // Date-time with an explicit zone (Z or +hh:mm); a zoneless time would be read in the server's zone.
