@@ -137,6 +137,8 @@ async function main(argv: string[]): Promise<void> {
             prefix: config.redisPrefix,
             dedupeDays: config.dedupeDays,
             erasureSecret: config.pseudonymKey,
+            segmentKeys: config.segmentKeys,
+            segmentMaxValues: config.segmentMaxValues,
           }),
           history: new History(clickhouse, config.clickhouseDatabase),
           topic: config.topic,

@@ -11,6 +11,7 @@ import {
 } from '../domain/windows.js';
 import type { WindowName } from '../domain/windows.js';
 import { erasureTag } from '../domain/erasure.js';
+import { DEFAULT_SEGMENT_MAX_VALUES, OTHER_SEGMENT } from '../domain/segment.js';
 
 /**
  * Live NPS windows in Redis. Each (survey, channel or all) has minute, hour and day buckets: hashes
@@ -21,6 +22,14 @@ import { erasureTag } from '../domain/erasure.js';
  * with a first-copy mark per responseId (`seen:<id>` = "partition:offset" of the first record
  * seen with that id). A record counts only when it is that first copy, so retries and duplicate
  * submissions count once, and a replay after a crash counts nothing again.
+ *
+ * Segments: for each key of NPS_SEGMENT_KEYS a response has, it also counts in the same buckets
+ * sliced by that key's value (`...:<level>:<index>:<key>=<value>`, key and value URI-encoded), so
+ * 6 more small hashes (3 levels, all channels and its own) per key. Per survey and key at most
+ * `segmentMaxValues` values are tracked (`segvals:<survey>:<key>`, a set admitted to atomically in
+ * the batch script, in the order records count); further values count under `other`. A value is
+ * mapped once, when its record counts, and the mapping goes into the respondent index, so erasure
+ * takes it out of the very bucket it went into. The set lives as long as a bucket it decided.
  *
  * Erasure: a record with a respondent id is also indexed under `resp:<respondentId>` while any
  * window can still hold it, so `erase` can take exactly that respondent's counts back out. An
@@ -60,15 +69,17 @@ export function isFirstCopy(outcome: number | undefined): boolean {
 const CATEGORY_FIELD = { promoter: 'p', passive: 's', detractor: 'd' } as const;
 
 // KEYS[1]: the partition's fence, KEYS[2]: the erasure counter. ARGV: seen ttl (s), record count,
-// then per record: seen key, mark, offset, category field, erased key or '', received at (ms),
-// respondent index key or '', index field, index value, index expire-at (s), bucket count, then
-// (bucket key, expire-at s) pairs. Returns per record FIRST_COPY, FIRST_COPY_REPLAYED, REPEAT or
-// ERASED (the constants above, pasted in), then the erasure counter.
+// segment values tracked per survey and key, then per record: seen key, mark, offset, category
+// field, erased key or '', received at (ms), respondent index key or '', index field, index value,
+// index expire-at (s), bucket count, then (bucket key, expire-at s) pairs, segment count, then
+// (encoded key, admitted set key, encoded value) triples. Returns per record FIRST_COPY,
+// FIRST_COPY_REPLAYED, REPEAT or ERASED (the constants above, pasted in), then the erasure counter.
 const APPLY_BATCH = `
 local fence = tonumber(redis.call('GET', KEYS[1]) or '-1')
 local ttl = ARGV[1]
 local n = tonumber(ARGV[2])
-local i = 3
+local maxValues = tonumber(ARGV[3])
+local i = 4
 local out = {}
 local incr = {}
 local expiry = {}
@@ -78,6 +89,8 @@ for r = 1, n do
   local erasedKey, receivedAt = ARGV[i + 4], tonumber(ARGV[i + 5])
   local indexKey, indexField, indexValue, indexAt = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9])
   local nb = tonumber(ARGV[i + 10])
+  local s = i + 11 + 2 * nb
+  local ns = tonumber(ARGV[s])
   local erased = false
   if erasedKey ~= '' then
     local cut = redis.call('GET', erasedKey)
@@ -94,22 +107,54 @@ for r = 1, n do
       out[r] = ${FIRST_COPY_REPLAYED}
     else
       out[r] = ${FIRST_COPY}
+      -- Each segment value is mapped here, once: tracked already, admitted while there is room,
+      -- else other. Too old to count anywhere (no buckets): nothing to admit.
+      local tags = {}
+      local lastAt = 0
+      for b = 1, nb do
+        local at = tonumber(ARGV[i + 10 + 2 * b])
+        if lastAt < at then lastAt = at end
+      end
+      if nb > 0 then
+        for d = 1, ns do
+          local encKey, setKey, value = ARGV[s + 3 * d - 2], ARGV[s + 3 * d - 1], ARGV[s + 3 * d]
+          local mapped = '${OTHER_SEGMENT}'
+          if value ~= '${OTHER_SEGMENT}' then
+            if redis.call('SISMEMBER', setKey, value) == 1 then
+              mapped = value
+            elseif redis.call('SCARD', setKey) < maxValues then
+              redis.call('SADD', setKey, value)
+              mapped = value
+            end
+          end
+          tags[d] = encKey .. '=' .. mapped
+          if (expiry[setKey] or 0) < lastAt then expiry[setKey] = lastAt end
+        end
+      end
       local j = i + 11
       for b = 1, nb do
         local key, at = ARGV[j], tonumber(ARGV[j + 1])
         incr[key] = incr[key] or {}
         incr[key][field] = (incr[key][field] or 0) + 1
         if (expiry[key] or 0) < at then expiry[key] = at end
+        for _, tag in ipairs(tags) do
+          local sliced = key .. ':' .. tag
+          incr[sliced] = incr[sliced] or {}
+          incr[sliced][field] = (incr[sliced][field] or 0) + 1
+          if (expiry[sliced] or 0) < at then expiry[sliced] = at end
+        end
         j = j + 2
       end
       if indexKey ~= '' and nb > 0 then
-        redis.call('HSET', indexKey, indexField, indexValue)
+        local entry = indexValue
+        for _, tag in ipairs(tags) do entry = entry .. '\\t' .. tag end
+        redis.call('HSET', indexKey, indexField, entry)
         if (expiry[indexKey] or 0) < indexAt then expiry[indexKey] = indexAt end
       end
     end
   end
   if offset > top then top = offset end
-  i = i + 11 + 2 * nb
+  i = s + 1 + 3 * ns
 end
 for key, fields in pairs(incr) do
   for field, count in pairs(fields) do redis.call('HINCRBY', key, field, count) end
@@ -187,16 +232,29 @@ export class LiveWindows {
   readonly #prefix: string;
   readonly #seenTtlSeconds: number;
   readonly #erasureSecret: string | undefined;
+  readonly #segmentKeys: readonly string[];
+  readonly #segmentMaxValues: number;
 
   constructor(
     redis: Redis,
-    options: { prefix: string; dedupeDays: number; erasureSecret?: string | undefined },
+    options: {
+      prefix: string;
+      dedupeDays: number;
+      erasureSecret?: string | undefined;
+      /** Segment keys the windows are sliced by (NPS_SEGMENT_KEYS). @default [] */
+      segmentKeys?: readonly string[];
+      /** Values tracked per survey and key before `other` (NPS_SEGMENT_MAX_VALUES). @default 200 */
+      segmentMaxValues?: number;
+    },
   ) {
     this.#redis = redis;
     this.#commands = redis as unknown as LiveWindowsCommands;
     this.#prefix = options.prefix;
     this.#seenTtlSeconds = options.dedupeDays * 86_400;
     this.#erasureSecret = options.erasureSecret;
+    // Sorted, so a record's slices are listed (and indexed) the same way by every process.
+    this.#segmentKeys = [...new Set(options.segmentKeys ?? [])].sort();
+    this.#segmentMaxValues = options.segmentMaxValues ?? DEFAULT_SEGMENT_MAX_VALUES;
     redis.defineCommand('npsApplyBatch', { numberOfKeys: 2, lua: APPLY_BATCH });
     redis.defineCommand('npsBeginErasure', { numberOfKeys: 3, lua: BEGIN_ERASURE });
     redis.defineCommand('npsFinishErasure', { numberOfKeys: 1, lua: FINISH_ERASURE });
@@ -204,6 +262,11 @@ export class LiveWindows {
 
   #bucketKey(surveyId: string, channel: Channel | null, level: string, index: number): string {
     return `${this.#prefix}live:${surveyId}:${channel ?? '*'}:${level}:${index}`;
+  }
+
+  /** The set of a survey's tracked values of a segment key (URI-encoded, like the key). */
+  #admittedKey(surveyId: string, key: string): string {
+    return `${this.#prefix}segvals:${surveyId}:${encodeURIComponent(key)}`;
   }
 
   /** The buckets (all-channel and per-channel) a response counts in; none once too old. */
@@ -250,7 +313,11 @@ export class LiveWindows {
     let erasures: number | undefined;
     for (let start = 0; start < records.length; start += SCRIPT_CHUNK) {
       const chunk = records.slice(start, start + SCRIPT_CHUNK);
-      const args: (string | number)[] = [this.#seenTtlSeconds, chunk.length];
+      const args: (string | number)[] = [
+        this.#seenTtlSeconds,
+        chunk.length,
+        this.#segmentMaxValues,
+      ];
       for (const { response, offset } of chunk)
         this.#pushRecordArgs(args, response, partition, offset, nowMs);
       const out = await this.#commands.npsApplyBatch(fence, this.#erasuresKey, args);
@@ -286,6 +353,15 @@ export class LiveWindows {
     }
     args.push(buckets.length);
     for (const b of buckets) args.push(b.key, b.expireAt);
+    const keys = this.#segmentKeys.filter((k) => Object.hasOwn(r.segment, k));
+    args.push(keys.length);
+    for (const k of keys) {
+      args.push(
+        encodeURIComponent(k),
+        this.#admittedKey(r.surveyId, k),
+        encodeURIComponent(r.segment[k] ?? ''),
+      );
+    }
   }
 
   /** How many erasures have begun, ever (a counter only compared with itself). */
@@ -315,11 +391,13 @@ export class LiveWindows {
     );
     const args: (string | number)[] = [entries.length / 2];
     for (let e = 0; e + 1 < entries.length; e += 2) {
-      const [field = '', channel, respondedAt, , surveyId = ''] = (entries[e + 1] ?? '').split(
-        '\t',
-      );
+      // The slices the batch script counted the record in (key=value as mapped) follow its fields.
+      const [field = '', channel, respondedAt, , surveyId = '', ...slices] = (
+        entries[e + 1] ?? ''
+      ).split('\t');
       const buckets = this.#bucketsOf(surveyId, channel as Channel, Number(respondedAt), nowMs);
-      args.push(entries[e] ?? '', field, buckets.length, ...buckets.map((b) => b.key));
+      const keys = buckets.flatMap((b) => [b.key, ...slices.map((tag) => `${b.key}:${tag}`)]);
+      args.push(entries[e] ?? '', field, keys.length, ...keys);
     }
     const removed = await this.#commands.npsFinishErasure(index, args);
     return { cut: Number(cut), removed };
@@ -332,17 +410,46 @@ export class LiveWindows {
     await pipeline.exec();
   }
 
-  /** One window's counts, in one round trip of at most ~200 bucket reads. */
+  /**
+   * The bucket a segment value is counted in live: the value itself when it is tracked, or when
+   * fewer than the maximum are (then a value not tracked has simply no responses yet), else
+   * `other`.
+   */
+  async segmentBucket(surveyId: string, key: string, value: string): Promise<string> {
+    if (value === OTHER_SEGMENT) return value;
+    const admitted = this.#admittedKey(surveyId, key);
+    const [[, member], [, size]] = ((await this.#redis
+      .multi()
+      .sismember(admitted, encodeURIComponent(value))
+      .scard(admitted)
+      .exec()) ?? []) as [[unknown, number], [unknown, number]];
+    return member === 1 || size < this.#segmentMaxValues ? value : OTHER_SEGMENT;
+  }
+
+  /**
+   * One window's counts, in one round trip of at most ~200 bucket reads; of one segment slice
+   * when `segment` names a key and the bucket its value counts in (see segmentBucket).
+   */
   async read(
     surveyId: string,
     channel: Channel | null,
     window: WindowName,
     nowMs: number,
+    segment?: { readonly key: string; readonly bucket: string },
   ): Promise<Tally & { from: number; to: number }> {
     const { from, to } = windowRange(window, nowMs);
+    const slice =
+      segment === undefined
+        ? ''
+        : `:${encodeURIComponent(segment.key)}=${encodeURIComponent(segment.bucket)}`;
     const pipeline = this.#redis.pipeline();
     for (const bucket of coveringBuckets(from, to)) {
-      pipeline.hmget(this.#bucketKey(surveyId, channel, bucket.level, bucket.index), 'p', 's', 'd');
+      pipeline.hmget(
+        this.#bucketKey(surveyId, channel, bucket.level, bucket.index) + slice,
+        'p',
+        's',
+        'd',
+      );
     }
     const results = (await pipeline.exec()) ?? [];
     const tally = { promoters: 0, passives: 0, detractors: 0 };

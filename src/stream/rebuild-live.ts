@@ -41,7 +41,9 @@ export async function rebuildLive(
     await admin.disconnect();
   }
 
-  // Whatever is left is stale: start from nothing under our prefix.
+  // Whatever is left is stale: start from nothing under our prefix. The sets of tracked segment
+  // values (segvals:) stay: with them every value maps to the bucket it was counted in before;
+  // only when Redis lost them too are they admitted again, in the order of this replay.
   let keysCleared = 0;
   for (const kind of ['live:', 'fence:', 'seen:', 'resp:']) {
     const stream = deps.redis.scanStream({ match: `${deps.redisPrefix}${kind}*`, count: 1000 });

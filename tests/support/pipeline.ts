@@ -160,6 +160,8 @@ export async function rebuildLiveIn(
       prefix: config.redisPrefix,
       dedupeDays: config.dedupeDays,
       erasureSecret: config.pseudonymKey,
+      segmentKeys: config.segmentKeys,
+      segmentMaxValues: config.segmentMaxValues,
     }),
     history: new History(clickhouse(), config.clickhouseDatabase),
     topic: config.topic,
