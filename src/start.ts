@@ -152,6 +152,8 @@ export async function start(options: StartOptions): Promise<Running> {
     prefix: config.redisPrefix,
     dedupeDays: config.dedupeDays,
     erasureSecret: config.pseudonymKey,
+    segmentKeys: config.segmentKeys,
+    segmentMaxValues: config.segmentMaxValues,
   };
   let readRedis: Redis | undefined;
   let live: LiveWindows | undefined;
@@ -261,6 +263,7 @@ export async function start(options: StartOptions): Promise<Running> {
         requireScope,
         store: responseStore,
         minResponses: config.minResponses,
+        segmentKeys: config.segmentKeys,
         now: Date.now,
       }),
       annotationRouter({
@@ -290,6 +293,7 @@ export async function start(options: StartOptions): Promise<Running> {
     resources,
     ...(annotations && { annotations }),
     minResponses: config.minResponses,
+    segmentKeys: config.segmentKeys,
     ...(stream && { stream }),
     requireScope,
     log,

@@ -32,6 +32,8 @@ import type { LiveStream } from './live-stream.js';
 import type { Metrics } from './metrics.js';
 import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
 import { channelParam, one, rangeParams, surveyParam } from './query.js';
+import { liveSegmentParam, segmentParams } from './segment-query.js';
+import type { LiveSegment } from './segment-query.js';
 
 const MAX_HISTORY_BUCKETS = 5000;
 
@@ -78,6 +80,8 @@ export interface AppDeps {
    * calls them again, so each must be idempotent.
    */
   readonly erasers?: readonly Eraser[];
+  /** Segment keys live, stream and history can be filtered on (NPS_SEGMENT_KEYS). @default [] */
+  readonly segmentKeys?: readonly string[];
 }
 
 /** One store's part of an erasure (see AppDeps.erasers). */
@@ -87,10 +91,14 @@ export interface Eraser {
   erase(respondentId: string, cut: number): Promise<number>;
 }
 
-function liveQuery(req: Request): {
+function liveQuery(
+  req: Request,
+  segmentKeys: readonly string[],
+): {
   surveyId: string;
   channel: Channel | null;
   window: WindowName;
+  segment: LiveSegment | null;
 } {
   const surveyId = surveyParam(req);
   const channel = channelParam(req);
@@ -98,7 +106,7 @@ function liveQuery(req: Request): {
   if (!isWindowName(window)) {
     throw invalid([{ field: 'window', message: 'must be one of 15m, 1h, 24h, 7d, 30d' }]);
   }
-  return { surveyId, channel, window };
+  return { surveyId, channel, window, segment: liveSegmentParam(req, segmentKeys) };
 }
 
 function toResponse(
@@ -118,6 +126,7 @@ function toResponse(
 export function createApp(deps: AppDeps): express.Express {
   const now = deps.now ?? Date.now;
   const minResponses = deps.minResponses ?? DEFAULT_MIN_RESPONSES;
+  const segmentKeys = deps.segmentKeys ?? [];
   const app = express();
   app.disable('x-powered-by');
   app.use(helmet());
@@ -202,17 +211,17 @@ export function createApp(deps: AppDeps): express.Express {
   const { live, history } = deps;
   if (live) {
     app.get('/v1/nps/live', requireScope('read'), async (req, res) => {
-      const { surveyId, channel, window } = liveQuery(req);
+      const { surveyId, channel, window, segment } = liveQuery(req, segmentKeys);
       allowSurvey(res, surveyId);
-      res.json(await liveBody(live, surveyId, channel, window, now(), minResponses));
+      res.json(await liveBody(live, surveyId, channel, window, now(), minResponses, segment));
     });
   }
   const { stream } = deps;
   if (stream) {
     app.get('/v1/nps/stream', requireScope('read'), (req, res) => {
-      const { surveyId, channel, window } = liveQuery(req);
+      const { surveyId, channel, window, segment } = liveQuery(req, segmentKeys);
       allowSurvey(res, surveyId);
-      stream.subscribe(res, surveyId, channel, window);
+      stream.subscribe(res, surveyId, channel, window, segment);
     });
   }
 
@@ -226,6 +235,7 @@ export function createApp(deps: AppDeps): express.Express {
       if (!(INTERVALS as readonly string[]).includes(interval)) {
         problems.push({ field: 'interval', message: `must be one of ${INTERVALS.join(', ')}` });
       }
+      const segment = segmentParams(req, segmentKeys, problems);
       const groupBy = one(req, 'groupBy');
       if (groupBy !== undefined && groupBy !== 'channel') {
         problems.push({ field: 'groupBy', message: 'must be channel' });
@@ -249,12 +259,14 @@ export function createApp(deps: AppDeps): express.Express {
           to,
           interval: interval as Interval,
           byChannel: groupBy === 'channel',
+          segment,
         }),
         deps.annotations?.list(surveyId, from, to) ?? [],
       ]);
       res.json({
         surveyId,
         interval,
+        ...(Object.keys(segment).length > 0 && { segment }),
         from: new Date(from).toISOString(),
         to: new Date(to).toISOString(),
         series: series.map(({ start, channel, ...tally }) => ({

@@ -4,14 +4,16 @@ import type { WindowName } from '../domain/windows.js';
 import type { LiveWindows } from '../storage/live-windows.js';
 import { DEFAULT_MIN_RESPONSES } from '../domain/nps.js';
 import { liveBody } from './live-body.js';
+import type { LiveSegment } from './segment-query.js';
 
 /**
- * Server-Sent Events of live scores. Subscribers of the same (survey, channel, window) share one
- * poller that reads the window once a second, so Redis load grows with the number of distinct
- * windows watched, not with the number of dashboards. An `nps` event goes out when the JSON
- * changed; a comment line keeps idle connections open through proxies. With `lastShift` the same
- * poller also reads the latest shift of the survey (or of the channel) and sends a `shift` event
- * when it is a new one: only shifts found while the stream is open, never one from before.
+ * Server-Sent Events of live scores. Subscribers of the same (survey, channel, window, segment
+ * slice) share one poller that reads the window once a second, so Redis load grows with the
+ * number of distinct windows watched, not with the number of dashboards. An `nps` event goes out
+ * when the JSON changed; a comment line keeps idle connections open through proxies. With
+ * `lastShift` the same poller also reads the latest shift of the survey (or of the channel) and
+ * sends a `shift` event when it is a new one: only shifts found while the stream is open, never
+ * one from before.
  */
 export class LiveStream {
   readonly #minResponses: number;
@@ -53,7 +55,13 @@ export class LiveStream {
     this.#lastShift = options.lastShift;
   }
 
-  subscribe(res: Response, surveyId: string, channel: Channel | null, window: WindowName): void {
+  subscribe(
+    res: Response,
+    surveyId: string,
+    channel: Channel | null,
+    window: WindowName,
+    segment: LiveSegment | null = null,
+  ): void {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -61,13 +69,14 @@ export class LiveStream {
       'X-Accel-Buffering': 'no',
     });
     res.write(`retry: 3000\n\n`);
-    const key = `${surveyId}\u0000${channel ?? ''}\u0000${window}`;
+    const slice = segment ? `${segment.key}\u0000${segment.value}` : '';
+    const key = `${surveyId}\u0000${channel ?? ''}\u0000${window}\u0000${slice}`;
     let topic = this.#topics.get(key);
     if (!topic) {
       const subscribers = new Set<Response>();
       const poll = async () => {
         const [live, shift] = await Promise.all([
-          liveBody(this.#live, surveyId, channel, window, this.#now(), this.#minResponses),
+          liveBody(this.#live, surveyId, channel, window, this.#now(), this.#minResponses, segment),
           this.#lastShift?.(surveyId, channel),
         ]);
         const body = JSON.stringify(live);

@@ -8,6 +8,7 @@ import type { ResponseStore } from '../storage/responses.js';
 import { allowSurvey } from './auth.js';
 import { invalid } from './problem.js';
 import { channelParam, one, rangeParams, surveyParam } from './query.js';
+import { segmentParams } from './segment-query.js';
 
 const CATEGORIES: readonly Category[] = ['detractor', 'passive', 'promoter'];
 const DAY = 86_400_000;
@@ -17,6 +18,8 @@ export interface SurveyRoutesDeps {
   readonly store: ResponseStore;
   readonly minResponses: number;
   readonly now: () => number;
+  /** Segment keys compare can be filtered on (NPS_SEGMENT_KEYS). @default [] */
+  readonly segmentKeys?: readonly string[];
 }
 
 function iso(ms: number): string {
@@ -86,16 +89,18 @@ export function surveyRouter(deps: SurveyRoutesDeps): Router {
     const now = deps.now();
     const a = rangeParams(req, now, problems, { from: 'aFrom', to: 'aTo' });
     const b = rangeParams(req, now, problems, { from: 'bFrom', to: 'bTo' });
+    const segment = segmentParams(req, deps.segmentKeys ?? [], problems);
     if (problems.length > 0 || a === null || b === null) throw invalid(problems);
     allowSurvey(res, surveyId);
     const [tallyA, tallyB] = await Promise.all([
-      deps.store.tally({ surveyId, channel, ...a }),
-      deps.store.tally({ surveyId, channel, ...b }),
+      deps.store.tally({ surveyId, channel, segment, ...a }),
+      deps.store.tally({ surveyId, channel, segment, ...b }),
     ]);
     const compared = compareNps(tallyA, tallyB, { minResponses: deps.minResponses });
     res.json({
       surveyId,
       ...(channel !== null && { channel }),
+      ...(Object.keys(segment).length > 0 && { segment }),
       ...compared,
       a: { from: iso(a.from), to: iso(a.to), ...compared.a },
       b: { from: iso(b.from), to: iso(b.to), ...compared.b },

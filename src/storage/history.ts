@@ -241,22 +241,29 @@ export class History {
     return deleted;
   }
 
-  /** Non-empty buckets of [from, to) in time order, from the hourly or daily rollup. */
+  /**
+   * Non-empty buckets of [from, to) in time order, from the hourly or daily rollup; with segment
+   * filters (AND-ed), from the responses themselves (the rollups are not kept per segment).
+   */
   async series(query: {
     surveyId: string;
     from: number;
     to: number;
     interval: Interval;
     byChannel: boolean;
+    segment?: Readonly<Record<string, string>>;
   }): Promise<HistoryRow[]> {
     const { table, start, column } = BUCKET_SQL[query.interval];
     const channelSelect = query.byChannel ? ', channel' : '';
+    const segment = segmentMatch(query.segment ?? {});
     // Table and column names come from the fixed map above; every value is a query parameter.
     const bucket = column === 'hour' ? 'toStartOfHour' : 'toDate';
     const range = `${column} >= ${bucket}(fromUnixTimestamp64Milli({from:Int64}, 'UTC'))
         AND ${column} < fromUnixTimestamp64Milli({to:Int64}, 'UTC')`;
     // The rollup's counts, less the erased responses it had counted (offset within its fence).
-    const sql = `
+    const sql = segment.sql
+      ? segmentSeries(query.interval, channelSelect, segment.sql)
+      : `
       SELECT toUnixTimestamp(${start}) * 1000 AS start${channelSelect},
              sum(p) AS promoters, sum(s) AS passives, sum(d) AS detractors
       FROM (
@@ -297,6 +304,7 @@ export class History {
         surveyId: query.surveyId,
         from: query.from,
         to: query.to,
+        ...segment.params,
       },
     });
     const rows = await result.json<Record<string, string | number>>();
@@ -364,4 +372,44 @@ export class History {
       after = { partition: last.partition, offset: last.offset };
     }
   }
+}
+
+/**
+ * The buckets of `series` counted from the responses table: the rollups' bucket expressions and
+ * range (a bucket is in when its start is), every stored response once (the table is exact
+ * without FINAL, see History.fences).
+ */
+function segmentSeries(interval: Interval, channelSelect: string, segmentSql: string): string {
+  const { start, column } = BUCKET_SQL[interval];
+  const bucket = column === 'hour' ? 'toStartOfHour' : 'toDate';
+  return `
+      SELECT toUnixTimestamp(${start}) * 1000 AS start${channelSelect},
+             countIf(category = 'promoter') AS promoters,
+             countIf(category = 'passive') AS passives,
+             countIf(category = 'detractor') AS detractors
+      FROM (SELECT ${bucket}(responded_at) AS ${column}, channel, category
+            FROM {database:Identifier}.responses
+            WHERE survey_id = {surveyId:String} ${segmentSql}
+              AND ${bucket}(responded_at) >= ${bucket}(fromUnixTimestamp64Milli({from:Int64}, 'UTC'))
+              AND ${bucket}(responded_at) < fromUnixTimestamp64Milli({to:Int64}, 'UTC'))
+      GROUP BY start${channelSelect}
+      ORDER BY start${channelSelect}`;
+}
+
+/**
+ * `AND` conditions on the `segment` map column, one per filter (the key must be present: a
+ * missing key reads as ''), with their query parameters.
+ */
+export function segmentMatch(segment: Readonly<Record<string, string>>): {
+  sql: string;
+  params: Record<string, string>;
+} {
+  const params: Record<string, string> = {};
+  const conditions = Object.entries(segment).map(([key, value], i) => {
+    params[`segmentKey${i}`] = key;
+    params[`segmentValue${i}`] = value;
+    return `AND mapContains(segment, {segmentKey${i}:String})
+            AND segment[{segmentKey${i}:String}] = {segmentValue${i}:String}`;
+  });
+  return { sql: conditions.join(' '), params };
 }

@@ -1,5 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { queryRows } from './clickhouse.js';
+import { segmentMatch } from './history.js';
 import type { Category } from '../domain/classification.js';
 import type { Tally } from '../domain/nps.js';
 import type { Channel } from '../domain/response.js';
@@ -53,12 +54,19 @@ export class ResponseStore {
     this.#database = database;
   }
 
-  /** Promoters, passives and detractors of a survey in [from, to), to the millisecond. */
-  async tally(q: RangeQuery): Promise<Tally> {
+  /**
+   * Promoters, passives and detractors of a survey in [from, to), to the millisecond; of the
+   * responses whose segment has every given key=value when `segment` is given.
+   */
+  async tally(
+    q: RangeQuery & { readonly segment?: Readonly<Record<string, string>> },
+  ): Promise<Tally> {
+    const { segment, ...range } = q;
+    const slice = segmentMatch(segment ?? {});
     const rows = await this.#rows(
       `SELECT category, count() AS n
-       FROM {database:Identifier}.responses WHERE ${match(q)} GROUP BY category`,
-      q,
+       FROM {database:Identifier}.responses WHERE ${match(range)} ${slice.sql} GROUP BY category`,
+      { ...range, ...slice.params },
     );
     const tally = { promoters: 0, passives: 0, detractors: 0 };
     for (const row of rows) tally[FIELD[row.category as Category]] = Number(row.n);
