@@ -7,6 +7,8 @@ import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
 import { SURVEY_ID, normalizedResponse } from '../domain/response.js';
 import { parseScoreReply } from '../domain/score-text.js';
+import type { FieldProblem } from '../domain/response.js';
+import { segmentStamp } from '../domain/segment.js';
 import type { Publisher } from './publisher.js';
 import { pseudonymize } from './pseudonym.js';
 
@@ -106,6 +108,15 @@ export function mailgunRouter(deps: MailgunDeps): Router {
     }
     if (Math.abs(now - signedAt) > MAX_SIGNATURE_AGE_MS)
       throw reject('The Mailgun signature is older than 15 minutes');
+    // The route's own segment (a store's or campaign's number or address): checked like the JSON
+    // API's. A bad one is the operator's mistake in the provider's console, where this 400 shows.
+    // Checked before the token is taken, so Mailgun's retries get the same 400, not a 403 replay.
+    const problems: FieldProblem[] = [];
+    const segment = segmentStamp(req.query, problems);
+    if (problems.length > 0) {
+      deps.metrics.ingested.inc({ channel: 'email', outcome: 'rejected' });
+      throw invalid(problems);
+    }
     if (!replays.firstUse(token, now)) throw reject('This Mailgun token was used before');
 
     const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
@@ -136,6 +147,7 @@ export function mailgunRouter(deps: MailgunDeps): Router {
       respondedAt: now,
       receivedAt: now,
       providerMessageId: messageId.trim(),
+      segment,
     });
     await deps.publisher.publish([response]);
     deps.metrics.ingested.inc({ channel: 'email', outcome: 'accepted' });

@@ -6,6 +6,8 @@ import { SURVEY_ID, normalizedResponse } from '../domain/response.js';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
+import type { FieldProblem } from '../domain/response.js';
+import { segmentStamp } from '../domain/segment.js';
 import type { Publisher } from './publisher.js';
 import { pseudonymize } from './pseudonym.js';
 
@@ -101,6 +103,14 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
       throw invalid([
         { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
       ]);
+    // The route's own segment (a store's or campaign's number or address): checked like the JSON
+    // API's. A bad one is the operator's mistake in the provider's console, where this 400 shows.
+    const problems: FieldProblem[] = [];
+    const segment = segmentStamp(req.query, problems);
+    if (problems.length > 0) {
+      deps.metrics.ingested.inc({ channel: 'sms', outcome: 'rejected' });
+      throw invalid(problems);
+    }
     const { MessageSid: sid, From: from = '', Body: body = '' } = strings;
     if (sid === undefined || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(sid)) {
       throw invalid([{ field: 'MessageSid', message: 'must be a Twilio message SID' }]);
@@ -130,6 +140,7 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
       respondedAt: at,
       receivedAt: at,
       providerMessageId: sid,
+      segment,
     });
     await deps.publisher.publish([response]);
     deps.metrics.ingested.inc({ channel: 'sms', outcome: 'accepted' });
