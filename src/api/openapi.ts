@@ -1,5 +1,11 @@
 import { SHIFT_EVENT_SCHEMA } from '../domain/shift-event.js';
 import { MAX_BATCH } from './limits.js';
+import {
+  liveSegmentParameter,
+  liveSegmentProperties,
+  segmentFilterParameter,
+  segmentStampParameter,
+} from './segment-openapi.js';
 
 /** The OpenAPI 3.1 description served at GET /openapi.json. */
 
@@ -120,6 +126,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
                 window: { type: 'string' },
                 from: { type: 'string', format: 'date-time' },
                 to: { type: 'string', format: 'date-time' },
+                ...liveSegmentProperties,
               },
             },
           ],
@@ -298,7 +305,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
       '/v1/webhooks/twilio/sms': {
         post: {
           summary: 'Twilio inbound SMS (X-Twilio-Signature verified); replies TwiML.',
-          parameters: [surveyId],
+          parameters: [surveyId, segmentStampParameter],
           responses: {
             '200': { description: 'TwiML.' },
             '400': problem,
@@ -310,7 +317,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
       '/v1/webhooks/mailgun': {
         post: {
           summary: 'Mailgun inbound route (signature, 15-minute window, token replay refused).',
-          parameters: [surveyId],
+          parameters: [surveyId, segmentStampParameter],
           responses: {
             '200': { description: '{"recorded": boolean}' },
             '400': problem,
@@ -323,7 +330,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
         get: {
           summary: 'Live NPS of a sliding event-time window ending now.',
           security: read,
-          parameters: [surveyId, windowParam, channelParam],
+          parameters: [surveyId, windowParam, channelParam, liveSegmentParameter],
           responses: {
             '200': {
               description: 'The window.',
@@ -342,7 +349,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
             'second), event `shift` with a Shift when the detector of the survey (or of the ' +
             'channel) finds one, heartbeat every 15 s.',
           security: read,
-          parameters: [surveyId, windowParam, channelParam],
+          parameters: [surveyId, windowParam, channelParam, liveSegmentParameter],
           responses: {
             '200': { description: 'text/event-stream' },
             '400': problem,
@@ -364,6 +371,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
               schema: { type: 'string', enum: ['hour', 'day', 'week', 'month'], default: 'day' },
             },
             { name: 'groupBy', in: 'query', schema: { type: 'string', enum: ['channel'] } },
+            segmentFilterParameter,
           ],
           responses: {
             '200': { description: 'The series.' },
@@ -456,6 +464,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
               required: true,
               schema: { type: 'string', format: 'date-time' },
             })),
+            segmentFilterParameter,
           ],
           responses: {
             '200': {
