@@ -476,6 +476,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
                     type: 'object',
                     properties: {
                       surveyId: { type: 'string' },
+                      segment: liveSegmentProperties.segment,
                       a: score,
                       b: score,
                       difference: { type: ['number', 'null'] },

@@ -59,7 +59,9 @@ export const liveSegmentProperties = {
   segment: {
     type: 'object',
     additionalProperties: { type: 'string' },
-    description: `The slice read: the value asked for, or \`${OTHER_SEGMENT}\` past the tracked values.`,
+    description:
+      `The segment read. Live: the value asked for, or \`${OTHER_SEGMENT}\` past the tracked ` +
+      'values; history and compare: the filters as given.',
   },
   note: {
     type: 'string',

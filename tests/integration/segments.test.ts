@@ -1,8 +1,13 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { mailgunSignature } from '../../src/ingest/mailgun.js';
 import { twilioSignature } from '../../src/ingest/twilio-sms.js';
+import { loadConfig } from '../../src/config/config.js';
 import { createRedis } from '../../src/storage/redis.js';
+import { childEnv, exited, startChild } from '../support/child.js';
+import type { Child } from '../support/child.js';
+import { batch } from '../support/counts.js';
 import { endpoints } from '../support/services.js';
 import {
   ADMIN_KEY,
@@ -12,7 +17,9 @@ import {
   READ_KEY,
   TWILIO_TOKEN,
   api,
+  cleanupPipeline,
   drained,
+  eventually,
   pipelineEnv,
   rebuildLiveIn,
   replayFromStart,
@@ -424,4 +431,88 @@ describe('segments', () => {
     await drained(config);
     await check(second.url);
   });
+
+  it(
+    'kill -9 of the processor while segmented responses (and repeats) stream through: every segment window and history slice exact',
+    { timeout: 240_000 },
+    async () => {
+      const env = childEnv({ ...pipelineEnv(), NPS_SEGMENT_KEYS: 'store' });
+      cleanupPipeline(env);
+      const config = loadConfig({ ...process.env, ...env });
+      const ingest = await startChild(['--roles', 'ingest'], env);
+      let processor: Child = await startChild(['--roles', 'process,api'], env);
+      const surveyId = uniqueName('seg-crash');
+      const TOTAL = 8000;
+      const BATCH = 250;
+      const storeOf = (n: number) => `st-${n % 7}`;
+      const post = async (from: number) => {
+        const res = await api(ingest.url, '/v1/responses', {
+          key: INGEST_KEY,
+          body: batch(surveyId, from, BATCH).map((r, i) => ({
+            ...r,
+            segment: { store: storeOf(from + i) },
+          })),
+        });
+        expect(res.status).toBe(202);
+      };
+      // Every fifth batch is sent again later (a client retry).
+      const streaming = (async () => {
+        for (let from = 0; from < TOTAL; from += BATCH) {
+          await post(from);
+          if ((from / BATCH) % 5 === 4) await post(from - 2 * BATCH);
+          await sleep(250);
+        }
+      })();
+      for (let k = 0; k < 3; k++) {
+        await sleep(randomInt(1500, 4000));
+        processor.process.kill('SIGKILL');
+        await exited(processor.process);
+        processor = await startChild(['--roles', 'process,api'], env);
+      }
+      await streaming;
+      await drained(config, 90_000);
+
+      // What was posted, from the inputs: response r-n has score n % 11, channel n % 3.
+      const posted: Posted[] = Array.from({ length: TOTAL }, (_, n) => ({
+        score: n % 11,
+        channel: (['web', 'sms', 'email'] as const)[n % 3] ?? 'web',
+        segment: { store: storeOf(n) },
+        respondedAt: 0,
+      }));
+      const from = new Date(Date.now() - 2 * 3_600_000).toISOString();
+      for (const store of ['st-0', 'st-3', 'st-6']) {
+        const res = await api(
+          processor.url,
+          `/v1/nps/live?${query({ surveyId, window: '24h', 'segment.store': store })}`,
+          { key: READ_KEY },
+        );
+        expect(countsOf(res.body), store).toEqual(count(posted, (p) => p.segment.store === store));
+        const sms = await api(
+          processor.url,
+          `/v1/nps/live?${query({ surveyId, channel: 'sms', 'segment.store': store })}`,
+          { key: READ_KEY },
+        );
+        expect(countsOf(sms.body), `${store} sms`).toEqual(
+          count(posted, (p) => p.segment.store === store && p.channel === 'sms'),
+        );
+        const history = await eventually(
+          async () =>
+            sum(
+              (
+                await api(
+                  processor.url,
+                  `/v1/nps/history?${query({ surveyId, from, interval: 'hour', 'segment.store': store })}`,
+                  { key: READ_KEY },
+                )
+              ).body.series as Counts[],
+            ),
+          (t) => t.responses >= count(posted, (p) => p.segment.store === store).responses,
+          60_000,
+        );
+        expect(history, `${store} history`).toEqual(
+          count(posted, (p) => p.segment.store === store),
+        );
+      }
+    },
+  );
 });
