@@ -288,6 +288,7 @@ export async function start(options: StartOptions): Promise<Running> {
         sessions,
         apiKeys: access.apiKeys,
         publicBaseUrl: config.publicBaseUrl,
+        segmentKeys: config.segmentKeys,
       }),
     }),
     resources,

@@ -18,6 +18,8 @@ export interface Live extends Summary {
   readonly surveyId: string;
   readonly channel: string | null;
   readonly window: string;
+  /** The segment slice read: the value asked for, or `other` past the values tracked live. */
+  readonly segment?: Readonly<Record<string, string>>;
 }
 
 export interface HistoryBucket extends Summary {
@@ -74,6 +76,8 @@ export interface Comparison {
 export interface Session {
   readonly signedIn: boolean;
   readonly surveys?: readonly string[] | null;
+  /** NPS_SEGMENT_KEYS: what the page may slice by. */
+  readonly segmentKeys?: readonly string[];
 }
 
 /** The server said 401: the session ended (signed out elsewhere, expired, key removed). */

@@ -9,6 +9,7 @@ import type {
   FeedItem,
   HistoryBucket,
   Live,
+  Session,
   Summary,
   Term,
   Theme,
@@ -34,6 +35,9 @@ interface View {
   window: WindowName;
   channel: string;
   interval: Interval;
+  /** A segment slice (`segment.<key>=<value>` in the URL); '' for none. */
+  segmentKey: string;
+  segmentValue: string;
 }
 
 const SECONDARY_EVERY_MS = 15_000;
@@ -49,18 +53,33 @@ let reopen: ReturnType<typeof setTimeout> | undefined;
 let generation = 0;
 let lastLive: Live | undefined;
 let secondaryAt = 0;
+/** The segment keys the server slices by (NPS_SEGMENT_KEYS), from the session. */
+let segmentKeys: readonly string[] = [];
 
 function readView(): View {
   const q = new URLSearchParams(location.search);
   const window = q.get('window') ?? '24h';
   const channel = q.get('channel') ?? '';
   const interval = q.get('interval') ?? 'day';
+  const [segmentKey = '', segmentValue = ''] =
+    [...q.entries()]
+      .find(([name]) => name.startsWith('segment.'))
+      ?.map((part, i) => (i === 0 ? part.slice('segment.'.length) : part)) ?? [];
   return {
     surveyId: q.get('surveyId') ?? '',
     window: isWindowName(window) ? window : '24h',
     channel: (CHANNELS as readonly string[]).includes(channel) ? channel : '',
     interval: (INTERVALS as readonly string[]).includes(interval) ? (interval as Interval) : 'day',
+    segmentKey,
+    segmentValue,
   };
+}
+
+/** The view's segment filter as query parameters; none unless the server slices by its key. */
+function segmentFilter(): Record<string, string> {
+  return view.segmentKey !== '' && view.segmentValue !== '' && segmentKeys.includes(view.segmentKey)
+    ? { [`segment.${view.segmentKey}`]: view.segmentValue }
+    : {};
 }
 
 function writeView(): void {
@@ -69,6 +88,8 @@ function writeView(): void {
   q.set('window', view.window);
   if (view.channel !== '') q.set('channel', view.channel);
   if (view.interval !== 'day') q.set('interval', view.interval);
+  if (view.segmentKey !== '' && view.segmentValue !== '')
+    q.set(`segment.${view.segmentKey}`, view.segmentValue);
   history.replaceState(null, '', `/?${q.toString()}`);
 }
 
@@ -110,6 +131,33 @@ function applyLanguage(): void {
     INTERVALS.map((i) => [i, t(language, i)]),
     view.interval,
   );
+  options(
+    byId('segment-key', HTMLSelectElement),
+    [['', t(language, 'allSegments')], ...segmentKeys.map((k): [string, string] => [k, k])],
+    segmentKeys.includes(view.segmentKey) ? view.segmentKey : '',
+  );
+}
+
+/** Shows the segment selector when the server slices by segment keys. */
+function showSegments(keys: readonly string[] | undefined): void {
+  segmentKeys = keys ?? [];
+  applyLanguage();
+  byId('segment-value', HTMLInputElement).value = view.segmentValue;
+  const on = segmentKeys.length > 0;
+  show(byId('segment-field', HTMLElement), on);
+  show(byId('segment-value-field', HTMLElement), on && segmentKeys.includes(view.segmentKey));
+  show(byId('segment-scope', HTMLElement), Object.keys(segmentFilter()).length > 0);
+}
+
+/** Says so when live counts the value asked for under `other` (past the tracked values). */
+function showSegmentOther(live: Live): void {
+  const shown = live.segment?.[view.segmentKey];
+  const other = byId('segment-other', HTMLElement);
+  const past = shown !== undefined && shown !== view.segmentValue;
+  other.textContent = past
+    ? t(language, 'segmentOther', { key: view.segmentKey, value: view.segmentValue })
+    : '';
+  show(other, past);
 }
 
 function showSignIn(message = ''): void {
@@ -143,6 +191,11 @@ function params(extra: Readonly<Record<string, string>> = {}) {
   return { surveyId: view.surveyId, channel: view.channel, ...extra };
 }
 
+/** Parameters of the reads that take a segment filter (live, history, compare). */
+function sliced(extra: Readonly<Record<string, string>> = {}) {
+  return params({ ...extra, ...segmentFilter() });
+}
+
 async function loadSurveys(): Promise<boolean> {
   const { surveys } = await getJson<{ surveys: { surveyId: string }[] }>(
     '/v1/surveys',
@@ -165,6 +218,7 @@ function onLive(live: Live, mine: number): void {
   if (mine !== generation) return;
   lastLive = live;
   renderLive(live, language, fmt);
+  showSegmentOther(live);
   byId('live-status', HTMLElement).textContent = t(language, 'updated', {
     time: fmt.time(Date.now()),
   });
@@ -177,6 +231,7 @@ function openStream(): void {
   const mine = generation;
   const q = new URLSearchParams({ surveyId: view.surveyId, window: view.window });
   if (view.channel !== '') q.set('channel', view.channel);
+  for (const [name, value] of Object.entries(segmentFilter())) q.set(name, value);
   const source = new EventSource(`/v1/nps/stream?${q.toString()}`);
   stream = source;
   source.addEventListener('nps', (event) => {
@@ -208,7 +263,7 @@ async function refreshChannels(mine: number): Promise<void> {
         channel,
         live: await getJson<Summary>(
           '/v1/nps/live',
-          params({ window: view.window, channel }),
+          sliced({ window: view.window, channel }),
           language,
         ),
       })),
@@ -258,6 +313,7 @@ async function refreshSecondary(mine: number): Promise<void> {
           interval,
           // History has no channel filter: one channel is read from the per-channel series.
           groupBy: view.channel === '' ? null : 'channel',
+          ...segmentFilter(),
         },
         language,
       );
@@ -280,7 +336,7 @@ async function refreshSecondary(mine: number): Promise<void> {
     part(mine, 'compare', async () => {
       const body = await getJson<Comparison>(
         '/v1/nps/compare',
-        params({
+        sliced({
           aFrom: iso(now - 2 * span),
           aTo: iso(now - span),
           bFrom: iso(now - span),
@@ -312,7 +368,8 @@ function refreshView(): void {
   void refreshSecondary(generation);
 }
 
-async function showDashboard(): Promise<void> {
+async function showDashboard(signedIn: Session): Promise<void> {
+  showSegments(signedIn.segmentKeys);
   show(byId('loading', HTMLElement), false);
   show(byId('sign-in', HTMLElement), false);
   show(byId('dashboard', HTMLElement), true);
@@ -340,13 +397,14 @@ function signInMessage(error: unknown): string {
 }
 
 async function signInWith(key: string): Promise<void> {
+  let signedIn: Session;
   try {
-    await signIn(key);
+    signedIn = await signIn(key);
   } catch (error) {
     showSignIn(signInMessage(error));
     return;
   }
-  await showDashboard();
+  await showDashboard(signedIn);
 }
 
 function wire(): void {
@@ -391,12 +449,22 @@ function wire(): void {
         : view.window,
       channel: byId('channel', HTMLSelectElement).value,
       interval: byId('interval', HTMLSelectElement).value as Interval,
+      segmentKey: byId('segment-key', HTMLSelectElement).value,
+      segmentValue: byId('segment-value', HTMLInputElement).value.trim(),
     };
+    showSegments(segmentKeys);
     refreshView();
   };
-  for (const id of ['survey', 'window', 'channel', 'interval']) {
+  for (const id of ['survey', 'window', 'channel', 'interval', 'segment-key']) {
     byId(id, HTMLSelectElement).addEventListener('change', onFilter);
   }
+  // A typed value applies when it is complete: on Enter or on leaving the field. Enter submits
+  // the filters form, which must not load the page again.
+  byId('segment-value', HTMLInputElement).addEventListener('change', onFilter);
+  byId('filters', HTMLFormElement).addEventListener('submit', (event) => {
+    event.preventDefault();
+    onFilter();
+  });
 }
 
 async function boot(): Promise<void> {
@@ -412,7 +480,8 @@ async function boot(): Promise<void> {
     return;
   }
   try {
-    if ((await session()).signedIn) await showDashboard();
+    const current = await session();
+    if (current.signedIn) await showDashboard(current);
     else showSignIn();
   } catch (error) {
     showSignIn(error instanceof Error ? error.message : String(error));

@@ -32,6 +32,13 @@ const en = {
   ch_web: 'Web',
   ch_sms: 'SMS',
   ch_email: 'Email',
+  segment: 'Segment',
+  allSegments: 'All segments',
+  segmentValue: 'Value',
+  segmentScope:
+    'Live, trend and compare show this segment; themes, terms and the feed cover all responses.',
+  segmentOther:
+    '{key}={value} is past the values counted live one by one: live shows all of those together; the trend and compare have {value} alone.',
   noSurveys: 'No responses yet. Run `nps demo` to send some, and they show up here.',
   live: 'Live',
   updated: 'Updated {time}',
@@ -117,6 +124,13 @@ const da: Messages = {
   ch_web: 'Web',
   ch_sms: 'SMS',
   ch_email: 'E-mail',
+  segment: 'Segment',
+  allSegments: 'Alle segmenter',
+  segmentValue: 'Værdi',
+  segmentScope:
+    'Live, udvikling og sammenligning viser dette segment; temaer, ord og listen dækker alle svar.',
+  segmentOther:
+    '{key}={value} ligger ud over de værdier, der tælles enkeltvis live: live viser dem alle samlet; udvikling og sammenligning har {value} alene.',
   noSurveys: 'Ingen svar endnu. Kør `nps demo` for at sende nogle, så dukker de op her.',
   live: 'Live',
   updated: 'Opdateret {time}',
@@ -199,6 +213,13 @@ const sv: Messages = {
   ch_web: 'Webb',
   ch_sms: 'sms',
   ch_email: 'E-post',
+  segment: 'Segment',
+  allSegments: 'Alla segment',
+  segmentValue: 'Värde',
+  segmentScope:
+    'Live, trend och jämförelse visar detta segment; teman, ord och listan täcker alla svar.',
+  segmentOther:
+    '{key}={value} ligger utanför de värden som räknas var för sig live: live visar alla dessa tillsammans; trend och jämförelse har {value} ensamt.',
   noSurveys: 'Inga svar än. Kör `nps demo` för att skicka några, så syns de här.',
   live: 'Live',
   updated: 'Uppdaterad {time}',

@@ -817,7 +817,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
       '/session': {
         get: {
           summary: 'Whether this browser is signed in to the dashboard, and until when.',
-          responses: { '200': { description: '{signedIn, surveys?, expiresAt?}' } },
+          responses: { '200': { description: '{signedIn, surveys?, expiresAt?, segmentKeys?}' } },
         },
         post: {
           summary:

@@ -38,6 +38,8 @@ export interface DashboardDeps {
   readonly publicBaseUrl: string;
   /** @default BUILT_DASHBOARD */
   readonly assetsDir?: string;
+  /** Segment keys the page offers to slice by (NPS_SEGMENT_KEYS). @default [] */
+  readonly segmentKeys?: readonly string[];
 }
 
 /**
@@ -48,6 +50,9 @@ export interface DashboardDeps {
 export function dashboardRouter(deps: DashboardDeps): Router {
   const dir = deps.assetsDir ?? BUILT_DASHBOARD;
   const publicOrigin = new URL(deps.publicBaseUrl).origin;
+  // What the page needs of the configuration to offer segment slices; nothing when none is set.
+  const segments =
+    deps.segmentKeys && deps.segmentKeys.length > 0 ? { segmentKeys: [...deps.segmentKeys] } : {};
   const router = Router();
 
   router.get('/', async (_req, res) => {
@@ -85,6 +90,7 @@ export function dashboardRouter(deps: DashboardDeps): Router {
             signedIn: true,
             surveys: session.key.surveys && [...session.key.surveys],
             expiresAt: new Date(session.expiresAt).toISOString(),
+            ...segments,
           }
         : { signedIn: false },
     );
@@ -129,6 +135,7 @@ export function dashboardRouter(deps: DashboardDeps): Router {
       signedIn: true,
       surveys: key.surveys && [...key.surveys],
       expiresAt: new Date(expiresAt).toISOString(),
+      ...segments,
     });
   });
 
