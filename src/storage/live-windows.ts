@@ -110,12 +110,13 @@ for r = 1, n do
       -- Each segment value is mapped here, once: tracked already, admitted while there is room,
       -- else other. Too old to count anywhere (no buckets): nothing to admit.
       local tags = {}
-      local lastAt = 0
-      for b = 1, nb do
-        local at = tonumber(ARGV[i + 10 + 2 * b])
-        if lastAt < at then lastAt = at end
-      end
-      if nb > 0 then
+      if nb > 0 and ns > 0 then
+        -- The set lives as long as the longest-lived bucket it decided for.
+        local lastAt = 0
+        for b = 1, nb do
+          local at = tonumber(ARGV[i + 10 + 2 * b])
+          if lastAt < at then lastAt = at end
+        end
         for d = 1, ns do
           local encKey, setKey, value = ARGV[s + 3 * d - 2], ARGV[s + 3 * d - 1], ARGV[s + 3 * d]
           local mapped = '${OTHER_SEGMENT}'
