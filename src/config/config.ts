@@ -228,6 +228,12 @@ export const settings = {
     ...topicName(),
     fallback: () => 'nps.responses.v1.dlq',
   },
+  invitationTopic: {
+    env: 'NPS_INVITATION_TOPIC',
+    doc: 'Kafka topic of invitation facts (created, opened; JSON), feeding the response-rate funnel.',
+    ...topicName(),
+    fallback: () => 'nps.invitations.v1',
+  },
   topicPartitions: {
     env: 'NPS_TOPIC_PARTITIONS',
     doc: 'Partitions of the responses topic when it is created (the processor scales to this).',
@@ -361,6 +367,12 @@ export const settings = {
       if (raw.length < 16) throw new Error('is shorter than 16 characters');
       return raw;
     },
+  },
+  recontactDays: {
+    env: 'NPS_RECONTACT_DAYS',
+    doc: 'Days after an invitation or an answer in which the same respondent is not invited again (409); 0 turns it off.',
+    ...integer(0, 3650),
+    fallback: () => '30',
   },
   rateLimitPerKey: {
     env: 'NPS_RATE_LIMIT_PER_KEY',

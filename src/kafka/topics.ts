@@ -4,6 +4,8 @@ export interface TopicSpec {
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly partitions: number;
+  /** Invitation facts (created, opened), partitioned like responses; none: not created. */
+  readonly invitationTopic?: string;
 }
 
 /** Creates the responses and dead-letter topics when missing; existing topics are left as they are. */
@@ -12,6 +14,9 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec): Promise<void>
   const missing = [
     { topic: spec.topic, numPartitions: spec.partitions },
     { topic: spec.deadLetterTopic, numPartitions: 1 },
+    ...(spec.invitationTopic === undefined
+      ? []
+      : [{ topic: spec.invitationTopic, numPartitions: spec.partitions }]),
   ].filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
   await admin.createTopics({
