@@ -26,6 +26,13 @@ export interface ProcessorDeps {
   readonly shifts: { readonly detectors: ShiftDetectors; readonly store: ShiftStore };
   /** Tuning of the shift detectors. Default: DEFAULT_SHIFT_OPTIONS. */
   readonly shiftOptions?: ShiftOptions;
+  /**
+   * Marks respondents who answered as contacted, for the recontact window (invitation-marks.ts);
+   * records counted now only, so a replay marks nobody again. None: not marked.
+   */
+  readonly recontact?: {
+    answered(answers: { respondentId: string; at: number }[], now: number): Promise<void>;
+  };
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
@@ -158,6 +165,14 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
           atMs: r.receivedAt,
         })),
       deps.shiftOptions,
+    );
+    await deps.recontact?.answered(
+      records.flatMap(({ response: r }, i) =>
+        outcomes[i] === FIRST_COPY && r.respondentId !== null
+          ? [{ respondentId: r.respondentId, at: r.respondedAt }]
+          : [],
+      ),
+      now(),
     );
     const write = async (): Promise<boolean> => {
       // A batch that went stale in a rebalance belongs to another processor now, which inserts
