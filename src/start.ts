@@ -13,7 +13,13 @@ import { describeError } from './errors.js';
 import { Publisher } from './ingest/publisher.js';
 import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { mailgunRouter } from './ingest/mailgun.js';
-import { linksRouter } from './ingest/links.js';
+import { LINK_LIFETIME_MS, linksRouter } from './ingest/links.js';
+import { invitationsRouter } from './ingest/invitations.js';
+import { InvitationPublisher } from './ingest/invitation-publisher.js';
+import { InvitationMarks } from './storage/invitation-marks.js';
+import { InvitationStore } from './storage/invitations.js';
+import { startInvitationSink } from './stream/invitation-sink.js';
+import { funnelRouter } from './api/funnel-routes.js';
 import { authorizer } from './api/auth.js';
 import { resolveAccess, sessionSecret } from './dashboard/first-run.js';
 import { dashboardRouter } from './dashboard/router.js';
@@ -127,6 +133,7 @@ export async function start(options: StartOptions): Promise<Running> {
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       partitions: config.topicPartitions,
+      invitationTopic: config.invitationTopic,
     });
   } finally {
     await admin.disconnect();
@@ -146,6 +153,17 @@ export async function start(options: StartOptions): Promise<Running> {
     await codec.register();
     publisher = new Publisher(ingestKafka, codec, config.topic);
     await publisher.connect();
+  }
+
+  // Invitations (ingest with NPS_LINK_SECRET): facts to Kafka, recontact marks in Redis.
+  let invitationPublisher: InvitationPublisher | undefined;
+  let ingestRedis: Redis | undefined;
+  const marksOptions = { prefix: config.redisPrefix, recontactDays: config.recontactDays };
+  if (publisher && config.linkSecret !== undefined) {
+    ingestRedis = createRedis(endpoints.redisUrl, 'producer', log);
+    await ingestRedis.connect();
+    invitationPublisher = new InvitationPublisher(ingestKafka, config.invitationTopic);
+    await invitationPublisher.connect();
   }
 
   const liveOptions = {
@@ -186,12 +204,29 @@ export async function start(options: StartOptions): Promise<Running> {
         store: new ShiftStore(clickhouse, config.clickhouseDatabase),
       },
       shiftOptions: { ...DEFAULT_SHIFT_OPTIONS, warmUp: config.shiftWarmUp },
+      recontact: new InvitationMarks(processRedis, marksOptions),
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,
       log,
       onCrash: (error) => {
         log(`processor stopped: ${describeError(error)}`);
+        options.onFatal?.(error);
+      },
+    });
+  }
+
+  let invitationSink: { close(): Promise<void> } | undefined;
+  if (has('process') && clickhouse && processRedis) {
+    invitationSink = await startInvitationSink({
+      kafka,
+      store: new InvitationStore(clickhouse, config.clickhouseDatabase),
+      live: new LiveWindows(processRedis, liveOptions),
+      topic: config.invitationTopic,
+      groupId: config.consumerGroup,
+      log,
+      onCrash: (error) => {
+        log(`invitation sink stopped: ${describeError(error)}`);
         options.onFatal?.(error);
       },
     });
@@ -217,16 +252,49 @@ export async function start(options: StartOptions): Promise<Running> {
       }),
     );
   }
-  if (publisher && config.linkSecret !== undefined) {
+  if (publisher && config.linkSecret !== undefined && invitationPublisher && ingestRedis) {
+    const marks = new InvitationMarks(ingestRedis, marksOptions);
+    const facts = invitationPublisher;
     adapters.push(
-      linksRouter({
+      invitationsRouter({
         secret: config.linkSecret,
         publicBaseUrl: config.publicBaseUrl,
         pseudonymKey: config.pseudonymKey,
-        publisher,
+        marks,
+        publisher: facts,
         metrics,
         requireScope,
         now: Date.now,
+      }),
+      linksRouter({
+        secret: config.linkSecret,
+        publisher,
+        metrics,
+        now: Date.now,
+        log,
+        // The first open of a link becomes its "opened" fact; a later open publishes nothing.
+        opened: async (invitation) => {
+          const at = Date.now();
+          if (!(await marks.firstOpen(invitation.invitationId, invitation.expiresAt, at))) return;
+          try {
+            await facts.publish([
+              {
+                stage: 'opened',
+                invitationId: invitation.invitationId,
+                surveyId: invitation.surveyId,
+                channel: invitation.channel,
+                respondentId: invitation.respondentId,
+                segment: invitation.segment ?? {},
+                createdAt: invitation.expiresAt - LINK_LIFETIME_MS,
+                expiresAt: invitation.expiresAt,
+                at,
+              },
+            ]);
+          } catch (error) {
+            await marks.forgetOpen(invitation.invitationId);
+            throw error;
+          }
+        },
       }),
     );
   }
@@ -279,6 +347,12 @@ export async function start(options: StartOptions): Promise<Running> {
         store: new ShiftStore(clickhouse, config.clickhouseDatabase),
         now: Date.now,
       }),
+      funnelRouter({
+        requireScope,
+        store: new InvitationStore(clickhouse, config.clickhouseDatabase),
+        minResponses: config.minResponses,
+        now: Date.now,
+      }),
     );
   }
   const app = createApp({
@@ -309,6 +383,21 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(publisher && { publisher }),
     ...(live && { live }),
     ...(history && { history }),
+    // Erasure covers invitations, their funnel entries and recontact marks.
+    ...(clickhouse &&
+      readRedis && {
+        erasers: [
+          {
+            name: 'invitationsDeleted',
+            erase: (id: string, cut: number) =>
+              new InvitationStore(clickhouse, config.clickhouseDatabase).erase(id, cut),
+          },
+          {
+            name: 'recontactMarksDeleted',
+            erase: (id: string) => new InvitationMarks(readRedis, marksOptions).erase(id),
+          },
+        ],
+      }),
     readiness: async () => {
       const down: string[] = [];
       const checks: [string, () => Promise<unknown>][] = [
@@ -400,9 +489,15 @@ export async function start(options: StartOptions): Promise<Running> {
     // Running SQL statements are cancelled before the engine they run on is closed.
     { name: 'sql', close: async () => sql?.close() },
     { name: 'processor', close: async () => processor?.close() },
+    { name: 'invitation sink', close: async () => invitationSink?.close() },
     { name: 'producer', close: async () => publisher?.close() },
+    { name: 'invitation producer', close: async () => invitationPublisher?.close() },
     { name: 'clickhouse', close: async () => clickhouse?.close() },
-    { name: 'redis', close: async () => Promise.all([readRedis?.quit(), processRedis?.quit()]) },
+    {
+      name: 'redis',
+      close: async () =>
+        Promise.all([readRedis?.quit(), processRedis?.quit(), ingestRedis?.quit()]),
+    },
   );
 
   let closing: Promise<void> | undefined;

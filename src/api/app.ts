@@ -145,7 +145,14 @@ export function createApp(deps: AppDeps): express.Express {
   app.set('trust proxy', deps.trustProxy ?? 0);
   if (deps.ipLimit) {
     app.post(
-      ['/v1/responses', '/v1/invitations', '/v1/webhooks/*path', '/v1/r/*token', '/session'],
+      [
+        '/v1/responses',
+        '/v1/invitations',
+        '/v1/invitations/batch',
+        '/v1/webhooks/*path',
+        '/v1/r/*token',
+        '/session',
+      ],
       limitFailuresByIp(deps.ipLimit),
     );
   }

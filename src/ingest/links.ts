@@ -1,26 +1,20 @@
-import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import express from 'express';
-import type { Request, RequestHandler, Router } from 'express';
-import { allowSurvey } from '../api/auth.js';
+import type { Request, Router } from 'express';
 import { formBody, jsonBody } from '../api/body.js';
-import { HttpProblem, invalid, requireJson } from '../api/problem.js';
+import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
-import type { Scope } from '../config/config.js';
-import {
-  CHANNELS,
-  SURVEY_ID,
-  normalizedResponse,
-  validateResponseInput,
-} from '../domain/response.js';
+import { normalizedResponse, validateResponseInput } from '../domain/response.js';
 import type { Channel } from '../domain/response.js';
+import { describeError } from '../errors.js';
 import type { Publisher } from './publisher.js';
-import { respondentIdFrom } from './pseudonym.js';
 
 /**
- * Invitations and one-click score links. An invitation is stateless: its token carries the
- * invitation id, survey, channel, pseudonymous respondent and expiry, signed with NPS_LINK_SECRET.
- * Opening a link (GET) records nothing, because mail scanners open every link; submitting the form
- * (POST) records the answer with responseId = invitationId, so a second submit counts once.
+ * One-click score links. A link's token carries the invitation id, survey, channel, pseudonymous
+ * respondent, segment and expiry, signed with NPS_LINK_SECRET (invitations are made in
+ * invitations.ts). Opening a link (GET) records no response, because mail scanners open every link;
+ * its first open is only published as the invitation's "opened" fact for the funnel. Submitting the
+ * form (POST) records the answer with responseId = invitationId, so a second submit counts once.
  */
 
 export const LINK_LIFETIME_MS = 30 * 24 * 3600 * 1000;
@@ -32,6 +26,8 @@ export interface Invitation {
   readonly respondentId: string | null;
   /** Epoch ms after which the link is refused. */
   readonly expiresAt: number;
+  /** The invitation's segment, carried into the response; absent when empty. */
+  readonly segment?: Readonly<Record<string, string>>;
 }
 
 function mac(secret: string, payload: string): Buffer {
@@ -117,78 +113,43 @@ function formPage(lang: Lang, action: string, preselected: number | null): strin
 
 export interface LinkDeps {
   readonly secret: string;
-  readonly publicBaseUrl: string;
-  readonly pseudonymKey: string | undefined;
   readonly publisher: Publisher;
   readonly metrics: Metrics;
-  readonly requireScope: (scope: Scope) => RequestHandler;
   readonly now: () => number;
+  /**
+   * Called on every valid open (GET) of a link, to record the invitation's first open; a failure
+   * there is logged, never shown to the respondent. None: opens are not recorded.
+   */
+  readonly opened?: (invitation: Invitation) => Promise<void>;
+  readonly log?: (message: string) => void;
 }
 
 export function linksRouter(deps: LinkDeps): Router {
   const router = express.Router();
   const json = jsonBody('64kb');
   const form = formBody('64kb');
-  const linkUrl = (token: string) => `${deps.publicBaseUrl}/v1/r/${token}`;
 
-  router.post('/v1/invitations', deps.requireScope('ingest'), requireJson, json, (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const { surveyId, channel, respondentId } = body;
-    const problems = [];
-    if (typeof surveyId !== 'string' || !SURVEY_ID.test(surveyId)) {
-      problems.push({
-        field: 'surveyId',
-        message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -',
-      });
-    }
-    if (!(CHANNELS as readonly unknown[]).includes(channel)) {
-      problems.push({ field: 'channel', message: `must be one of ${CHANNELS.join(', ')}` });
-    }
-    if (
-      respondentId !== undefined &&
-      respondentId !== null &&
-      (typeof respondentId !== 'string' || respondentId.length > 320)
-    ) {
-      problems.push({
-        field: 'respondentId',
-        message: 'must be a string of at most 320 characters',
-      });
-    }
-    if (problems.length > 0) throw invalid(problems);
-    allowSurvey(res, surveyId as string);
-    const contact = typeof respondentId === 'string' ? respondentId : null;
-    const invitation: Invitation = {
-      invitationId: randomUUID(),
-      surveyId: surveyId as string,
-      channel: channel as Channel,
-      // Emails and phone numbers never go into a token in clear; opaque ids stay as given.
-      respondentId: respondentIdFrom(deps.pseudonymKey, contact),
-      expiresAt: deps.now() + LINK_LIFETIME_MS,
-    };
-    const token = signInvitation(deps.secret, invitation);
-    const url = linkUrl(token);
-    res.status(201).json({
-      invitationId: invitation.invitationId,
-      token,
-      url,
-      expiresAt: new Date(invitation.expiresAt).toISOString(),
-      scoreUrls: Array.from({ length: 11 }, (_, n) => `${url}?score=${n}`),
-    });
-  });
-
-  router.get('/v1/r/:token', (req, res) => {
+  router.get('/v1/r/:token', async (req, res) => {
     const lang = language(req);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader(
       'Content-Security-Policy',
       "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
     );
-    if (!verifyInvitation(deps.secret, req.params.token, deps.now())) {
+    const invitation = verifyInvitation(deps.secret, req.params.token, deps.now());
+    if (!invitation) {
       res
         .status(404)
         .type('html')
         .send(page(lang, TEXT[lang].invalid, `<h1>${escapeHtml(TEXT[lang].invalid)}</h1>`));
       return;
+    }
+    if (deps.opened) {
+      try {
+        await deps.opened(invitation);
+      } catch (error) {
+        deps.log?.(`link open not recorded: ${describeError(error)}`);
+      }
     }
     const raw = typeof req.query.score === 'string' ? req.query.score : '';
     const preselected = /^(10|[0-9])$/.test(raw) ? Number(raw) : null;
@@ -220,6 +181,7 @@ export function linksRouter(deps: LinkDeps): Router {
       comment: checked.value.comment,
       locale: req.is('application/json') ? null : language(req),
       respondentId: invitation.respondentId,
+      segment: invitation.segment ?? {},
       respondedAt: at,
       receivedAt: at,
     });
