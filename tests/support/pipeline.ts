@@ -33,6 +33,7 @@ export function pipelineEnv(): Record<string, string> {
   return {
     NPS_TOPIC: `test.responses.${id}`,
     NPS_DLQ_TOPIC: `test.responses.${id}.dlq`,
+    NPS_INVITATION_TOPIC: `test.invitations.${id}`,
     NPS_CONSUMER_GROUP: `test-processor-${id}`,
     NPS_REDIS_PREFIX: `test:${id}:`,
     CLICKHOUSE_DATABASE: `test_${id}`,
@@ -51,7 +52,7 @@ export function cleanupPipeline(env: Record<string, string>): void {
   onTestFinished(async () => {
     const admin = await kafkaAdmin();
     const topics = await admin.listTopics();
-    const ours = [env.NPS_TOPIC, env.NPS_DLQ_TOPIC].filter(
+    const ours = [env.NPS_TOPIC, env.NPS_DLQ_TOPIC, env.NPS_INVITATION_TOPIC].filter(
       (t): t is string => t !== undefined && topics.includes(t),
     );
     if (ours.length > 0) await admin.deleteTopics({ topics: ours });
