@@ -25,9 +25,10 @@ export function wilsonInterval(k: number, n: number, z = Z_95): Interval | null 
   const centre = p + z2 / (2 * n);
   const spread = z * Math.sqrt((p * (1 - p)) / n + z2 / (4 * n * n));
   const denominator = 1 + z2 / n;
+  // At k = 0 (k = n) the lower (upper) bound is exactly 0 (1); floating point would miss it by an ulp.
   return {
-    low: Math.max(0, (centre - spread) / denominator),
-    high: Math.min(1, (centre + spread) / denominator),
+    low: k === 0 ? 0 : Math.max(0, (centre - spread) / denominator),
+    high: k === n ? 1 : Math.min(1, (centre + spread) / denominator),
   };
 }
 
