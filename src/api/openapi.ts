@@ -6,6 +6,7 @@ import {
   segmentFilterParameter,
   segmentStampParameter,
 } from './segment-openapi.js';
+import { invitationPaths, invitationSchemas } from './invitations-openapi.js';
 
 /** The OpenAPI 3.1 description served at GET /openapi.json. */
 
@@ -131,6 +132,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
             },
           ],
         },
+        ...invitationSchemas,
         Shift: {
           ...SHIFT_EVENT_SCHEMA,
           description:
@@ -211,62 +213,12 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           },
         },
       },
-      '/v1/invitations': {
-        post: {
-          summary: 'Create an invitation with signed score links (needs NPS_LINK_SECRET).',
-          security: ingest,
-          requestBody: {
-            required: true,
-            content: {
-              'application/json': {
-                schema: {
-                  type: 'object',
-                  required: ['surveyId', 'channel'],
-                  properties: {
-                    surveyId: { type: 'string' },
-                    channel: { $ref: '#/components/schemas/Channel' },
-                    respondentId: {
-                      type: 'string',
-                      description: 'Emails and phone numbers are pseudonymized.',
-                    },
-                  },
-                },
-              },
-            },
-          },
-          responses: {
-            '201': {
-              description: 'The invitation.',
-              content: {
-                'application/json': {
-                  schema: {
-                    type: 'object',
-                    properties: {
-                      invitationId: { type: 'string' },
-                      token: { type: 'string' },
-                      url: { type: 'string' },
-                      expiresAt: { type: 'string', format: 'date-time' },
-                      scoreUrls: {
-                        type: 'array',
-                        items: { type: 'string' },
-                        minItems: 11,
-                        maxItems: 11,
-                      },
-                    },
-                  },
-                },
-              },
-            },
-            '400': problem,
-            '401': problem,
-            '403': problem,
-          },
-        },
-      },
+      ...invitationPaths,
       '/v1/r/{token}': {
         parameters: [{ name: 'token', in: 'path', required: true, schema: { type: 'string' } }],
         get: {
-          summary: 'The answer page, score preselected; records nothing.',
+          summary:
+            'The answer page, score preselected; records no response (its first open is the funnel stage opened).',
           parameters: [
             { name: 'score', in: 'query', schema: { type: 'integer', minimum: 0, maximum: 10 } },
           ],
