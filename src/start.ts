@@ -5,6 +5,7 @@ import type { LogEntry } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createApp } from './api/app.js';
+import type { Eraser } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
 import { LiveStream } from './api/live-stream.js';
 import type { Config } from './config/config.js';
@@ -355,6 +356,16 @@ export async function start(options: StartOptions): Promise<Running> {
       }),
     );
   }
+  // Erasure covers invitations, their funnel entries and recontact marks.
+  let invitationErasers: Eraser[] | undefined;
+  if (clickhouse && readRedis) {
+    const store = new InvitationStore(clickhouse, config.clickhouseDatabase);
+    const marks = new InvitationMarks(readRedis, marksOptions);
+    invitationErasers = [
+      { name: 'invitationsDeleted', erase: (id, cut) => store.erase(id, cut) },
+      { name: 'recontactMarksDeleted', erase: (id) => marks.erase(id) },
+    ];
+  }
   const app = createApp({
     adapters,
     ...(sessions && {
@@ -383,21 +394,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(publisher && { publisher }),
     ...(live && { live }),
     ...(history && { history }),
-    // Erasure covers invitations, their funnel entries and recontact marks.
-    ...(clickhouse &&
-      readRedis && {
-        erasers: [
-          {
-            name: 'invitationsDeleted',
-            erase: (id: string, cut: number) =>
-              new InvitationStore(clickhouse, config.clickhouseDatabase).erase(id, cut),
-          },
-          {
-            name: 'recontactMarksDeleted',
-            erase: (id: string) => new InvitationMarks(readRedis, marksOptions).erase(id),
-          },
-        ],
-      }),
+    ...(invitationErasers && { erasers: invitationErasers }),
     readiness: async () => {
       const down: string[] = [];
       const checks: [string, () => Promise<unknown>][] = [

@@ -348,6 +348,39 @@ describe('invitations, response-rate funnel and recontact', () => {
     ).toBe(201);
   });
 
+  it('an invitation Kafka refuses is answered 503, recorded nowhere, and does not throttle its respondent', async () => {
+    const env = pipelineEnv();
+    // No processor yet: nothing is subscribed to the topic taken away below.
+    const { url, config } = await startPipeline(['ingest', 'api'], env);
+    const surveyId = uniqueName('funnel-refused');
+    const body = { surveyId, channel: 'sms', respondentId: 'crm-7', invitationId: 'inv-refused' };
+    const admin = await kafkaAdmin();
+    await admin.deleteTopics({ topics: [config.invitationTopic] });
+    const refused = await api(url, '/v1/invitations', { key: INGEST_KEY, body });
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).toBe('5');
+
+    await admin.createTopics({
+      topics: [{ topic: config.invitationTopic, numPartitions: 3 }],
+      waitForLeaders: true,
+    });
+    // The retry is a first creation (201, not 200 for a known id), and not throttled (409) by the
+    // attempt Kafka refused.
+    const retried = await eventually(
+      () => api(url, '/v1/invitations', { key: INGEST_KEY, body }),
+      (r) => r.status !== 503,
+    );
+    expect(retried.status).toBe(201);
+    await startPipeline(['process'], env);
+    await invitationsDrained(config);
+    expect((await funnel(url, `surveyId=${surveyId}`)).stages).toEqual({
+      invited: 1,
+      opened: 0,
+      responded: 0,
+      commented: 0,
+    });
+  });
+
   it('kill -9 of the processor while invitations stream through, then a full replay: each invitation and first open counted once', async () => {
     const env = pipelineEnv();
     const cenv = childEnv(env);
