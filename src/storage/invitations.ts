@@ -34,8 +34,9 @@ const FIELD: Record<Category, keyof Tally> = {
  * The invitations table (schemas/clickhouse/009) and the funnel read from it with the responses.
  * An invitation responded when a response answers it: by id (a link's response has responseId =
  * invitationId), or else the respondent's first answer in the same survey and channel after the
- * invitation and before its link expired (an SMS or email campaign, answered by a reply). Counting
- * distinct invitation ids makes every stage exact whatever Kafka delivered twice.
+ * invitation and before its link expired (an SMS or email campaign, answered by a reply; with two
+ * such invitations the answer goes to the later one). Counting distinct invitation ids makes every
+ * stage exact whatever Kafka delivered twice.
  */
 export class InvitationStore {
   readonly #client: ClickHouseClient;
@@ -107,8 +108,10 @@ export class InvitationStore {
       params[`sk${i}`] = k;
       params[`sv${i}`] = v;
     });
-    // inv: one row per invitation created in the range; by_id and by_reply: the answer of each
-    // invitation answered (first answer, by responded_at); answers: by id first, else by reply.
+    // inv: one row per invitation created in the range. by_id: answers by invitation id. by_reply:
+    // each other answer of an invited respondent goes to their latest invitation before it (same
+    // channel, link not expired), and an invitation keeps its first such answer, so one answer
+    // never counts for two invitations. answers: by id first, else by reply.
     const sql = `
       WITH inv AS (
         SELECT invitation_id AS iid,
@@ -134,17 +137,24 @@ export class InvitationStore {
         GROUP BY response_id
       ),
       by_reply AS (
-        SELECT inv.iid AS aid, 0 AS direct,
-               argMin(r.category, r.responded_at) AS acat,
-               argMin(r.comment IS NOT NULL, r.responded_at) AS acommented
-        FROM inv
-        INNER JOIN (
-          SELECT respondent_id AS rrid, channel AS rch, responded_at, category, comment
-          FROM {database:Identifier}.responses
-          WHERE survey_id = {surveyId:String} AND respondent_id IS NOT NULL
-        ) AS r ON r.rrid = inv.irid AND r.rch = inv.ich
-        WHERE r.responded_at >= inv.icreated AND r.responded_at < inv.iexpires
-        GROUP BY inv.iid
+        SELECT aid, 0 AS direct, argMin(rcat, rat) AS acat, argMin(rcommented, rat) AS acommented
+        FROM (
+          SELECT r.rid AS rid, argMax(inv.iid, inv.icreated) AS aid, any(r.category) AS rcat,
+                 any(r.comment IS NOT NULL) AS rcommented, any(r.responded_at) AS rat
+          FROM inv
+          INNER JOIN (
+            SELECT response_id AS rid, respondent_id AS rrid, channel AS rch, responded_at,
+                   category, comment
+            FROM {database:Identifier}.responses
+            WHERE survey_id = {surveyId:String} AND respondent_id IS NOT NULL
+              AND response_id NOT IN (
+                SELECT invitation_id FROM {database:Identifier}.invitations
+                WHERE survey_id = {surveyId:String})
+          ) AS r ON r.rrid = inv.irid AND r.rch = inv.ich
+          WHERE r.responded_at >= inv.icreated AND r.responded_at < inv.iexpires
+          GROUP BY r.rid
+        )
+        GROUP BY aid
       ),
       answers AS (
         SELECT aid, argMax(acat, direct) AS cat, argMax(acommented, direct) AS commented

@@ -348,6 +348,37 @@ describe('invitations, response-rate funnel and recontact', () => {
     ).toBe(201);
   });
 
+  it('with NPS_RECONTACT_DAYS=0 nobody is throttled, and a reply counts for one invitation only: the latest before it, same channel', async () => {
+    const env = { ...pipelineEnv(), NPS_RECONTACT_DAYS: '0' };
+    const { url, config } = await startPipeline(undefined, env);
+    const surveyId = uniqueName('funnel-reply');
+    for (const channel of ['email', 'email', 'sms']) {
+      const created = await api(url, '/v1/invitations', {
+        key: INGEST_KEY,
+        body: { surveyId, channel, respondentId: 'ola@example.no' },
+      });
+      expect(created.status).toBe(201);
+    }
+    const replied = await api(url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: {
+        surveyId,
+        channel: 'email',
+        respondentId: 'ola@example.no',
+        score: 3,
+        comment: 'Nej',
+      },
+    });
+    expect(replied.status).toBe(202);
+    await drained(config);
+    await invitationsDrained(config);
+    // Three invited; the one email reply answers one of the two email invitations; no sms answer.
+    const result = await funnel(url, `surveyId=${surveyId}`);
+    expect(result.stages).toEqual({ invited: 3, opened: 0, responded: 1, commented: 1 });
+    expect(result.responders).toMatchObject({ responses: 1, detractors: 1, nps: -100 });
+    expect((await funnel(url, `surveyId=${surveyId}&channel=sms`)).stages.responded).toBe(0);
+  });
+
   it('an invitation Kafka refuses is answered 503, recorded nowhere, and does not throttle its respondent', async () => {
     const env = pipelineEnv();
     // No processor yet: nothing is subscribed to the topic taken away below.
