@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { NpsError } from '../errors.js';
 import { MAX_SEGMENT_ENTRIES, MAX_SEGMENT_KEY, hasControlCharacters } from '../domain/response.js';
 import { DEFAULT_SEGMENT_MAX_VALUES } from '../domain/segment.js';
+import { parseCaseRule } from '../events/case-rule.js';
 
 /**
  * The one place that reads `process.env`. Every setting has its env var name, a doc line, the
@@ -292,6 +293,21 @@ export const settings = {
     ...integer(1, 100_000),
     fallback: () => String(DEFAULT_SEGMENT_MAX_VALUES),
   },
+  // Follow-up cases (src/storage/cases.ts).
+  caseRule: {
+    env: 'NPS_CASE_RULE',
+    doc: 'Which responses open a follow-up case: terms detractor, passive, promoter, score<=N, theme:<id>; "," = and, "|" = or.',
+    format:
+      'case rule such as detractor, score<=4, detractor,theme:billing or theme:delivery|theme:price',
+    parse: (raw: string) => parseCaseRule(raw),
+    fallback: () => 'detractor',
+  },
+  caseSlaHours: {
+    env: 'NPS_CASE_SLA_HOURS',
+    doc: 'Hours after a response that its case is due for a first contact (dueAt); later it counts as overdue.',
+    ...integer(1, 8760),
+    fallback: () => '48',
+  },
   taxonomy: {
     env: 'NPS_TAXONOMY',
     doc: 'Theme taxonomy file (JSON, see schemas/taxonomy/default.json). Unset: the default taxonomy.',
@@ -344,7 +360,7 @@ export const settings = {
   },
   apiKeys: {
     env: 'NPS_API_KEYS',
-    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest, read, sql or admin; key may be sha256:<hex>.',
+    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest, read, sql, cases or admin; key may be sha256:<hex>.',
     format: 'comma list of key:scope[:survey|survey], key 16+ characters or sha256:<64 hex>',
     parse: (raw: string) => parseApiKeys(raw),
     fallback: () => '',
@@ -470,7 +486,7 @@ export const settings = {
   },
 } as const satisfies Record<string, Setting<unknown>>;
 
-export const SCOPES = ['ingest', 'read', 'sql', 'admin'] as const;
+export const SCOPES = ['ingest', 'read', 'sql', 'cases', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
 
 /** One API key as configured: only its SHA-256 is kept in memory. */
