@@ -5,6 +5,7 @@ import type { ResponseCodec } from '../kafka/response-codec.js';
 import { PoisonRecordError } from '../kafka/response-codec.js';
 import { ROLLUPS, fenced, monthOf } from '../storage/history.js';
 import type { Fences, History, MonthFences, StoredResponse } from '../storage/history.js';
+import type { CaseStore } from '../storage/cases.js';
 import { ERASED, FIRST_COPY, isFirstCopy } from '../storage/live-windows.js';
 import type { LiveRecord, LiveWindows } from '../storage/live-windows.js';
 import type { ShiftDetectors } from '../storage/shift-detectors.js';
@@ -24,6 +25,8 @@ export interface ProcessorDeps {
   readonly tagger: Tagger;
   /** The NPS shift detectors' state (Redis) and where their shifts are kept (ClickHouse). */
   readonly shifts: { readonly detectors: ShiftDetectors; readonly store: ShiftStore };
+  /** Opens a follow-up case for each first copy the case rule matches; none when undefined. */
+  readonly cases?: Pick<CaseStore, 'open' | 'erase'>;
   /** Tuning of the shift detectors. Default: DEFAULT_SHIFT_OPTIONS. */
   readonly shiftOptions?: ShiftOptions;
   /**
@@ -185,6 +188,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       partitionFences.delete(batch.partition);
       // What a replay brings again is stored already: only rows above their month's fence go in.
       const fresh = rows.filter((r) => !fenced(fences.responses, month(r), r.offset));
+      // Cases before history, for every first copy (a replayed one too): a crash between the two
+      // replays the record, and its case, written again, folds by caseId.
+      await deps.cases?.open(rows.map((r) => r.response));
       await deps.history.insert(fresh, batch.topic);
       const stored = (r: StoredResponse) => fenced(fences.responses, month(r), r.offset);
       // A crash can cut an insert off between its base rows and the rollups: each rollup gets the
@@ -210,7 +216,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         );
       }
       partitionFences.set(batch.partition, raised(fences, [...fresh, ...replayable]));
-      await purgeErased(deps, fresh, erased, erasures);
+      // Every first copy, not only the fresh: its case was written again above.
+      await purgeErased(deps, rows, erased, erasures);
       // Only this batch's: what a crashed processor left pending is written when one starts, so
       // that processors running side by side do not write each other's shifts twice.
       await flushShifts(deps, found);
@@ -316,7 +323,9 @@ async function purgeErased(
   }
   if (candidates.size === 0) return;
   for (const [respondentId, cut] of await deps.live.erasedUpTo([...candidates])) {
-    if (cut !== null) await deps.history.purge(respondentId, cut);
+    if (cut === null) continue;
+    await deps.history.purge(respondentId, cut);
+    await deps.cases?.erase(respondentId, cut);
   }
 }
 
