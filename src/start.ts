@@ -41,6 +41,10 @@ import { LiveWindows } from './storage/live-windows.js';
 import { ShiftDetectors } from './storage/shift-detectors.js';
 import { ShiftStore } from './storage/shifts.js';
 import { shiftRouter } from './api/shift-routes.js';
+import { caseRouter } from './api/case-routes.js';
+import { createCaseMetrics } from './api/case-metrics.js';
+import { CaseStore } from './storage/cases.js';
+import type { EventSink } from './events/types.js';
 import { DEFAULT_SHIFT_OPTIONS } from './domain/shift.js';
 import { migrate } from './storage/migrations.js';
 import { createRedis } from './storage/redis.js';
@@ -69,6 +73,11 @@ export interface StartOptions {
   readonly log?: (message: string) => void;
   /** Tags comments in the processor. Default: a tagger of the configured taxonomy (NPS_TAXONOMY). */
   readonly tagger?: Tagger;
+  /**
+   * Where the api role publishes `case.updated`. Default: none kept (the events topic's sink is
+   * wired here when it exists); tests pass one that collects them.
+   */
+  readonly events?: EventSink;
   /** Called when a role stops for good (the processor's consumer crashed beyond restarting). */
   readonly onFatal?: (error: unknown) => void;
 }
@@ -148,6 +157,12 @@ export async function start(options: StartOptions): Promise<Running> {
     if (applied.length > 0) log(`ClickHouse migrations applied: ${applied.join(', ')}`);
     history = new History(clickhouse, config.clickhouseDatabase);
   }
+  const cases =
+    clickhouse &&
+    new CaseStore(clickhouse, config.clickhouseDatabase, {
+      rule: config.caseRule,
+      slaHours: config.caseSlaHours,
+    });
 
   let publisher: Publisher | undefined;
   if (has('ingest')) {
@@ -206,6 +221,7 @@ export async function start(options: StartOptions): Promise<Running> {
       },
       shiftOptions: { ...DEFAULT_SHIFT_OPTIONS, warmUp: config.shiftWarmUp },
       recontact: new InvitationMarks(processRedis, marksOptions),
+      ...(cases && { cases }),
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,
@@ -355,6 +371,16 @@ export async function start(options: StartOptions): Promise<Running> {
         now: Date.now,
       }),
     );
+    if (cases)
+      resources.push(
+        caseRouter({
+          requireScope,
+          store: cases,
+          events: options.events ?? { publish: () => Promise.resolve() },
+          metrics: createCaseMetrics(metrics.registry, cases, Date.now),
+          now: Date.now,
+        }),
+      );
   }
   // Erasure covers invitations, their funnel entries and recontact marks.
   let invitationErasers: Eraser[] | undefined;
@@ -394,7 +420,12 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(publisher && { publisher }),
     ...(live && { live }),
     ...(history && { history }),
-    ...(invitationErasers && { erasers: invitationErasers }),
+    erasers: [
+      ...(invitationErasers ?? []),
+      ...(cases
+        ? [{ name: 'casesDeleted', erase: (id: string, cut: number) => cases.erase(id, cut) }]
+        : []),
+    ],
     readiness: async () => {
       const down: string[] = [];
       const checks: [string, () => Promise<unknown>][] = [

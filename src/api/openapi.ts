@@ -7,6 +7,7 @@ import {
   segmentStampParameter,
 } from './segment-openapi.js';
 import { invitationPaths, invitationSchemas } from './invitations-openapi.js';
+import { paths as casePaths, schemas as caseSchemas } from './case-openapi.js';
 
 /** The OpenAPI 3.1 description served at GET /openapi.json. */
 
@@ -88,6 +89,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
         },
       },
       schemas: {
+        ...caseSchemas,
         Channel: { type: 'string', enum: ['web', 'sms', 'email'] },
         ResponseInput: {
           type: 'object',
@@ -167,6 +169,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
       },
     },
     paths: {
+      ...casePaths,
       '/v1/responses': {
         post: {
           summary: `Record one response or a batch of up to ${MAX_BATCH}; a batch with any invalid item is refused whole.`,
