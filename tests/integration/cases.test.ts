@@ -477,6 +477,68 @@ describe('follow-up cases', () => {
     expect(responseIds(await allCases(pipeline.url, surveyId))).toEqual(['e-2', 'e-3']);
   });
 
+  it('erasing respondents while their responses stream in leaves no case of theirs from before the cut, and every other detractor has one', async () => {
+    const env = casesEnv();
+    cleanupPipeline(env);
+    const pipeline = await startWithSink(env);
+    const { url, config } = pipeline;
+    const surveyId = uniqueName('case-erase-live');
+    const respondents = Array.from({ length: 12 }, (_, i) => `crm-${String(i).padStart(4, '0')}`);
+    const erasedIds = respondents.slice(0, 4);
+    const sent: { responseId: string; respondentId: string; score: number }[] = [];
+    const streaming = (async () => {
+      for (let b = 0; b < 40; b++) {
+        const body = Array.from({ length: 60 }, () => {
+          const n = sent.length;
+          const item = {
+            responseId: `s-${n}`,
+            respondentId: respondents[n % respondents.length] ?? '',
+            score: n % 11,
+          };
+          sent.push(item);
+          return { surveyId, ...item };
+        });
+        await post(url, body);
+      }
+    })();
+    await eventually(
+      async () => (await allCases(url, surveyId, '', 200)).length,
+      (n) => n >= 150,
+    );
+    const cuts = new Map<string, number>();
+    const answers = await Promise.all(
+      erasedIds.map((id) =>
+        api(url, `/v1/respondents/${id}`, { method: 'DELETE', key: ADMIN_KEY }),
+      ),
+    );
+    answers.forEach((a, i) => {
+      expect(a.status).toBe(200);
+      expect(Number(a.body.casesDeleted)).toBeGreaterThan(0);
+      cuts.set(erasedIds[i] ?? '', Date.parse(String(a.body.erasedBefore)));
+    });
+    await streaming;
+    await drained(config, 60_000);
+
+    const cases = await allCases(url, surveyId, '', 200);
+    for (const c of cases) {
+      const cut = cuts.get(c.respondentId ?? '');
+      if (cut !== undefined) expect(Date.parse(c.openedAt), c.responseId).toBeGreaterThan(cut);
+    }
+    const kept = sent.filter((r) => r.score <= 6 && !cuts.has(r.respondentId));
+    expect(responseIds(cases.filter((c) => !cuts.has(c.respondentId ?? '')))).toEqual(
+      kept.map((r) => r.responseId).sort(),
+    );
+    // A case for exactly each detractor response history still holds.
+    const result = await clickhouse().query({
+      query: `SELECT response_id FROM {db:Identifier}.responses FINAL
+              WHERE survey_id = {s:String} AND score <= 6`,
+      query_params: { db: config.clickhouseDatabase, s: surveyId },
+      format: 'JSONEachRow',
+    });
+    const stored = (await result.json<{ response_id: string }>()).map((r) => r.response_id).sort();
+    expect(responseIds(cases)).toEqual(stored);
+  });
+
   it(
     'kill -9 of the processor while responses stream through, then a replay of the whole topic: exactly one case per detractor',
     { timeout: 300_000 },
