@@ -4,6 +4,7 @@ import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
 import {
   CASE_STATUSES,
+  byTime,
   foldCase,
   isOverdue,
   refusedTransition,
@@ -131,7 +132,7 @@ function checkPatch(body: unknown): Patch {
         field: 'assignee',
         message: `must be null or 1-${MAX_ASSIGNEE} characters, no control characters`,
       });
-    else patch.assignee = assignee === null ? null : (assignee).trim();
+    else patch.assignee = assignee === null ? null : assignee.trim();
   }
   if (note !== undefined) {
     if (
@@ -171,13 +172,18 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
     });
   };
 
-  async function states(opened: readonly OpenedCase[]): Promise<CaseState[]> {
+  /** The cases' current states; with `upTo`, a case's state as that change of it left it. */
+  async function states(opened: readonly OpenedCase[], upTo?: CaseChange): Promise<CaseState[]> {
     const ids = opened.map((c) => c.caseId);
     const [changes, later] = await Promise.all([
       deps.store.changes(ids),
       deps.store.laterAnswers(opened),
     ]);
-    return opened.map((c) => foldCase(c, changes.get(c.caseId) ?? [], later.get(c.caseId) ?? null));
+    return opened.map((c) => {
+      const all = changes.get(c.caseId) ?? [];
+      const kept = upTo ? all.filter((change) => byTime(change, upTo) <= 0) : all;
+      return foldCase(c, kept, later.get(c.caseId) ?? null);
+    });
   }
 
   async function found(caseId: unknown, res: Parameters<RequestHandler>[1]) {
@@ -270,11 +276,12 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
       idempotencyKey === undefined
         ? `chg_${randomUUID()}`
         : `chg_${createHash('sha256').update(opened.caseId).update('\u0000').update(idempotencyKey).digest('base64url').slice(0, 32)}`;
-    // A retry of a change already kept: published again (the event id is the same, so consumers
-    // fold it), never kept twice.
+    // A retry of a change already kept: never kept twice, published again as it was (same event
+    // id and data, so consumers fold it), in case the first attempt failed after the insert.
     const retried = current.changes.find((c) => c.changeId === changeId);
     if (retried) {
-      await publish(current, retried);
+      const [then] = await states([opened], retried);
+      if (then) await publish(then, retried);
       res.json(view(current, deps.now()));
       return;
     }

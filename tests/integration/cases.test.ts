@@ -269,6 +269,14 @@ describe('follow-up cases', () => {
       });
       expect(Date.parse(String(resolved.body.resolvedAt))).toBeGreaterThan(firstContact);
       const after = Date.now();
+      // The first request retried late: nothing kept, the case as it is now in the answer.
+      const late = await patch(
+        pipeline.url,
+        c3.caseId,
+        { assignee: 'Ann', note: 'Ringer i morgen' },
+        { 'Idempotency-Key': 'assign-1' },
+      );
+      expect(late.body).toEqual(resolved.body);
 
       // Every change kept: who, when, what, in order.
       const read = await api(pipeline.url, `/v1/cases/${c3.caseId}`, { key: CASES_KEY });
@@ -286,13 +294,16 @@ describe('follow-up cases', () => {
       // c-3's respondent answered 9 later: a recovery.
       expect(read.body).toMatchObject({ laterScore: 9, recovered: true });
 
-      // Each kept change was published once as case.updated (the retried one again, same id).
+      // Each kept change was published as case.updated; the retried one again, twice, each time
+      // the same event as the first (id and data), however much changed since.
       const updates = pipeline.events.filter((e) => e.surveyId === surveyId);
       expect(updates.every((e) => e.type === 'case.updated')).toBe(true);
-      expect(updates.map((e) => e.id)).toHaveLength(4);
+      expect(updates.map((e) => e.id)).toHaveLength(5);
       expect(new Set(updates.map((e) => e.id)).size).toBe(3);
-      expect(updates[0]?.id).toBe(updates[1]?.id);
-      expect(updates.at(-1)).toMatchObject({
+      expect(updates[1]).toEqual(updates[0]);
+      expect(updates[4]).toEqual(updates[0]);
+      expect(updates[0]).toMatchObject({ data: { status: 'open', assignee: 'Ann' } });
+      expect(updates[3]).toMatchObject({
         respondentId: 'person-3',
         data: { caseId: c3.caseId, status: 'resolved', changedBy: CASES_KEY_NAME },
       });
@@ -346,7 +357,7 @@ describe('follow-up cases', () => {
         (await api(pipeline.url, `/v1/cases?surveyId=${surveyId}&limit=1`, { key: ADMIN_KEY }))
           .status,
       ).toBe(200);
-      expect(pipeline.events.filter((e) => e.surveyId === surveyId)).toHaveLength(5);
+      expect(pipeline.events.filter((e) => e.surveyId === surveyId)).toHaveLength(6);
 
       // The summary against our own count.
       const waits = [firstContact, Date.parse(String(c1Resolved.body.firstContactAt))].map(
