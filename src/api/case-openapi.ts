@@ -139,7 +139,7 @@ export const paths = {
     },
     patch: {
       summary:
-        'Changes status, assignee or adds a note; kept with the key name and time, published as case.updated. A retry with the same Idempotency-Key is kept once; a change to the state the case has already is not kept.',
+        'Changes status, assignee or adds a note; kept with the key name and time, published as case.updated. A retry with the same Idempotency-Key is kept once (the key reused for another change: 409); a change to the state the case has already is not kept.',
       security,
       parameters: [
         caseIdParam,

@@ -280,6 +280,20 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
     // id and data, so consumers fold it), in case the first attempt failed after the insert.
     const retried = current.changes.find((c) => c.changeId === changeId);
     if (retried) {
+      const differs =
+        (patch.note ?? null) !== retried.note ||
+        (patch.status !== undefined &&
+          retried.status !== null &&
+          patch.status !== retried.status) ||
+        (patch.assignee !== undefined &&
+          retried.assignee !== undefined &&
+          patch.assignee !== retried.assignee);
+      if (differs)
+        throw new HttpProblem(
+          409,
+          'Conflict',
+          'This Idempotency-Key was used for another change of this case',
+        );
       const [then] = await states([opened], retried);
       if (then) await publish(then, retried);
       res.json(view(current, deps.now()));

@@ -277,6 +277,13 @@ describe('follow-up cases', () => {
         { 'Idempotency-Key': 'assign-1' },
       );
       expect(late.body).toEqual(resolved.body);
+      const reused = await patch(
+        pipeline.url,
+        c3.caseId,
+        { note: 'Something else' },
+        { 'Idempotency-Key': 'assign-1' },
+      );
+      expect(reused.status).toBe(409);
 
       // Every change kept: who, when, what, in order.
       const read = await api(pipeline.url, `/v1/cases/${c3.caseId}`, { key: CASES_KEY });
