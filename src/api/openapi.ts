@@ -750,6 +750,19 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
                         type: 'integer',
                         description: 'Of those, the ones still inside a live window (30 days).',
                       },
+                      invitationsDeleted: {
+                        type: 'integer',
+                        description: 'Invitations of the respondent (each with its funnel stages).',
+                      },
+                      recontactMarksDeleted: {
+                        type: 'integer',
+                        description:
+                          'Recontact marks (0 or 1): the respondent may be invited again.',
+                      },
+                      casesDeleted: {
+                        type: 'integer',
+                        description: 'Follow-up cases of the respondent, with their changes.',
+                      },
                     },
                   },
                 },
