@@ -9,14 +9,7 @@ import { ResponseCodec } from '../../src/kafka/response-codec.js';
 import { start } from '../../src/start.js';
 import { childEnv, exited, startChild } from '../support/child.js';
 import type { Child } from '../support/child.js';
-import {
-  clickhouse,
-  clickhouseTarget,
-  endpoints,
-  kafka,
-  kafkaAdmin,
-  redis,
-} from '../support/services.js';
+import { clickhouse, clickhouseTarget, endpoints, kafka, redis } from '../support/services.js';
 import {
   ADMIN_KEY,
   INGEST_KEY,
@@ -28,6 +21,7 @@ import {
   pipelineEnv,
   rebuildLiveIn,
   resetToStart,
+  resetWhenReleased,
   uniqueName,
 } from '../support/pipeline.js';
 
@@ -612,17 +606,7 @@ describe('follow-up cases', () => {
       // Kill it once more and replay everything: still one case each.
       processor.process.kill('SIGKILL');
       await exited(processor.process);
-      const admin = await kafkaAdmin();
-      // The killed member stays in the group until its session times out (30 s).
-      await eventually(
-        () =>
-          admin
-            .resetOffsets({ groupId: config.consumerGroup, topic: config.topic, earliest: true })
-            .then(() => true)
-            .catch(() => false),
-        (done) => done,
-        60_000,
-      );
+      await resetWhenReleased(config.consumerGroup, config.topic);
       processor = await startChild(['--roles', 'process,api'], env);
       await drained(config, 90_000);
       const replayed = await allCases(processor.url, surveyId, '', 200);

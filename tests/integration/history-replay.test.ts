@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { batch, expected, historyTotals } from '../support/counts.js';
+import { batch, expected, historyTotals, sumCounts } from '../support/counts.js';
 import type { Counts } from '../support/counts.js';
 import {
   ADMIN_KEY,
@@ -14,18 +14,6 @@ import {
   uniqueName,
 } from '../support/pipeline.js';
 import { clickhouse } from '../support/services.js';
-
-function sum(series: readonly Counts[]): Counts {
-  return series.reduce(
-    (t, b) => ({
-      responses: t.responses + b.responses,
-      promoters: t.promoters + b.promoters,
-      passives: t.passives + b.passives,
-      detractors: t.detractors + b.detractors,
-    }),
-    { responses: 0, promoters: 0, passives: 0, detractors: 0 },
-  );
-}
 
 describe('history under replay', () => {
   it('stores each response once without FINAL, and a replay restores rollups that a crash cut off after the base rows', async () => {
@@ -126,7 +114,7 @@ describe('history under replay', () => {
         key: READ_KEY,
       })
     ).body.series as Counts[];
-    expect(sum(daily)).toEqual(want);
+    expect(sumCounts(daily)).toEqual(want);
     for (const view of ['history_hourly', 'history_daily']) {
       const [row] = await (
         await clickhouse().query({

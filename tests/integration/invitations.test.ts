@@ -14,6 +14,7 @@ import {
   drained,
   eventually,
   pipelineEnv,
+  resetWhenReleased,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -454,23 +455,7 @@ describe('invitations, response-rate funnel and recontact', () => {
 
     // kill -9 again, then Kafka replays every fact from the start.
     processor.process.kill('SIGKILL');
-    const admin = await kafkaAdmin();
-    await eventually(
-      async () => {
-        try {
-          await admin.resetOffsets({
-            groupId: invitationGroup(config.consumerGroup),
-            topic: config.invitationTopic,
-            earliest: true,
-          });
-          return true;
-        } catch {
-          return false; // the killed member is still in the group until its session times out
-        }
-      },
-      (done) => done,
-      60_000,
-    );
+    await resetWhenReleased(invitationGroup(config.consumerGroup), config.invitationTopic);
     processor = await startChild(['--roles', 'process,api'], cenv);
     await invitationsDrained(config);
     expect((await funnel(processor.url, `surveyId=${surveyId}`)).stages).toEqual(expected);

@@ -7,7 +7,8 @@ import { loadConfig } from '../../src/config/config.js';
 import { createRedis } from '../../src/storage/redis.js';
 import { childEnv, exited, startChild } from '../support/child.js';
 import type { Child } from '../support/child.js';
-import { batch } from '../support/counts.js';
+import { batch, sumCounts } from '../support/counts.js';
+import type { Counts } from '../support/counts.js';
 import { endpoints } from '../support/services.js';
 import {
   ADMIN_KEY,
@@ -35,12 +36,6 @@ interface Posted {
   readonly respondedAt: number;
   readonly respondentId?: string;
 }
-interface Counts {
-  responses: number;
-  promoters: number;
-  passives: number;
-  detractors: number;
-}
 
 const MINUTE = 60_000;
 
@@ -58,18 +53,6 @@ function count(posted: readonly Posted[], keep: (p: Posted) => boolean): Counts 
 function countsOf(body: Record<string, unknown>): Counts {
   const { responses, promoters, passives, detractors } = body as unknown as Counts;
   return { responses, promoters, passives, detractors };
-}
-
-function sum(rows: readonly Counts[]): Counts {
-  return rows.reduce(
-    (t, r) => ({
-      responses: t.responses + r.responses,
-      promoters: t.promoters + r.promoters,
-      passives: t.passives + r.passives,
-      detractors: t.detractors + r.detractors,
-    }),
-    { responses: 0, promoters: 0, passives: 0, detractors: 0 },
-  );
 }
 
 function query(params: Record<string, string>): string {
@@ -270,7 +253,7 @@ describe('segments', () => {
     );
     expect(history.status).toBe(200);
     expect(history.body.segment).toEqual({ store: 's1', region: 'dk' });
-    expect(sum(history.body.series as Counts[])).toEqual(
+    expect(sumCounts(history.body.series as Counts[])).toEqual(
       count(posted, (p) => p.segment.store === 's1' && p.segment.region === 'dk'),
     );
     const byChannel = await api(
@@ -281,7 +264,7 @@ describe('segments', () => {
     const emailRows = (byChannel.body.series as (Counts & { channel: string })[]).filter(
       (r) => r.channel === 'email',
     );
-    expect(sum(emailRows)).toEqual(byStore('s2', 'email'));
+    expect(sumCounts(emailRows)).toEqual(byStore('s2', 'email'));
 
     // Compare: the API responses of store s3 before and after a cut, against the same split here.
     const cut = now - 25 * MINUTE;
@@ -362,7 +345,7 @@ describe('segments', () => {
         `/v1/nps/history?${query({ surveyId, from: new Date(now - 3_600_000).toISOString(), interval: 'hour', 'segment.store': 'v4' })}`,
         { key: READ_KEY },
       );
-      expect(sum(history.body.series as Counts[])).toEqual(
+      expect(sumCounts(history.body.series as Counts[])).toEqual(
         count(posted, (p) => p.segment.store === 'v4'),
       );
     };
@@ -497,7 +480,7 @@ describe('segments', () => {
         );
         const history = await eventually(
           async () =>
-            sum(
+            sumCounts(
               (
                 await api(
                   processor.url,

@@ -24,6 +24,7 @@ import {
   drained,
   eventually,
   pipelineEnv,
+  resetWhenReleased,
   startPipeline,
   uniqueName,
 } from '../support/pipeline.js';
@@ -314,17 +315,7 @@ describe('NPS shifts', () => {
       // Kill it once more and replay everything: the same shifts, nothing pending.
       processor.process.kill('SIGKILL');
       await exited(processor.process);
-      // The killed member stays in the group until its session times out (30 s).
-      const admin = await kafkaAdmin();
-      await eventually(
-        () =>
-          admin
-            .resetOffsets({ groupId: config.consumerGroup, topic: config.topic, earliest: true })
-            .then(() => true)
-            .catch(() => false),
-        (done) => done,
-        60_000,
-      );
+      await resetWhenReleased(config.consumerGroup, config.topic);
       processor = await startChild(['--roles', 'process,api'], env);
       await drained(config, 90_000);
       expect(await list(processor.url), context).toEqual(found);

@@ -39,8 +39,12 @@ export async function historyTotals(url: string, surveyId: string): Promise<Coun
     `/v1/nps/history?surveyId=${surveyId}&from=${from}&interval=hour`,
     { key: READ_KEY },
   );
-  const series = (body.series ?? []) as Counts[];
-  return series.reduce(
+  return sumCounts((body.series ?? []) as Counts[]);
+}
+
+/** The counts of several buckets together. */
+export function sumCounts(buckets: readonly Counts[]): Counts {
+  return buckets.reduce(
     (t, b) => ({
       responses: t.responses + b.responses,
       promoters: t.promoters + b.promoters,

@@ -194,3 +194,21 @@ export async function resetToStart(config: Config): Promise<void> {
   const admin = await kafkaAdmin();
   await admin.resetOffsets({ groupId: config.consumerGroup, topic: config.topic, earliest: true });
 }
+
+/**
+ * Resets a consumer group to the start of `topic` once the group lets it: a member killed with
+ * kill -9 stays in the group until its session times out (30 s), and Kafka refuses to reset the
+ * offsets of a group with members.
+ */
+export async function resetWhenReleased(groupId: string, topic: string): Promise<void> {
+  const admin = await kafkaAdmin();
+  await eventually(
+    () =>
+      admin
+        .resetOffsets({ groupId, topic, earliest: true })
+        .then(() => true)
+        .catch(() => false),
+    (done) => done,
+    60_000,
+  );
+}
