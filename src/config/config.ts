@@ -484,6 +484,49 @@ export const settings = {
     ...integer(1, 1000),
     fallback: () => '4',
   },
+  // Outbound webhooks (src/events).
+  eventsTopic: {
+    env: 'NPS_EVENTS_TOPIC',
+    doc: 'Kafka topic of the events the processor derives (JSON) and the deliverer sends to subscriptions.',
+    ...topicName(),
+    fallback: () => 'nps.events.v1',
+  },
+  eventsDeadLetterTopic: {
+    env: 'NPS_EVENTS_DLQ_TOPIC',
+    doc: 'Dead-letter topic of webhook deliveries that failed for the whole retry window.',
+    ...topicName(),
+    fallback: () => 'nps.events.dlq.v1',
+  },
+  webhookAllowHttp: {
+    env: 'NPS_WEBHOOK_ALLOW_HTTP',
+    doc: 'Lets subscription URLs use http (1); otherwise only https.',
+    ...integer(0, 1),
+    fallback: () => '0',
+  },
+  webhookAllowPrivate: {
+    env: 'NPS_WEBHOOK_ALLOW_PRIVATE',
+    doc: 'Lets subscription URLs reach loopback, private, link-local and metadata addresses (1); for tests and closed networks.',
+    ...integer(0, 1),
+    fallback: () => '0',
+  },
+  webhookRetryHours: {
+    env: 'NPS_WEBHOOK_RETRY_HOURS',
+    doc: 'Hours a failing webhook delivery is retried before it goes to the dead-letter topic.',
+    ...integer(1, 168),
+    fallback: () => '24',
+  },
+  webhookTimeoutMs: {
+    env: 'NPS_WEBHOOK_TIMEOUT_MS',
+    doc: 'Milliseconds a receiver has to answer one delivery before it counts as failed.',
+    ...integer(100, 60_000),
+    fallback: () => '10000',
+  },
+  webhookBackoffMs: {
+    env: 'NPS_WEBHOOK_BACKOFF_MS',
+    doc: 'First retry delay of a failed delivery, doubling (with jitter) up to an hour.',
+    ...integer(10, 3_600_000),
+    fallback: () => '5000',
+  },
 } as const satisfies Record<string, Setting<unknown>>;
 
 export const SCOPES = ['ingest', 'read', 'sql', 'cases', 'admin'] as const;
