@@ -6,6 +6,9 @@ export interface TopicSpec {
   readonly partitions: number;
   /** Invitation facts (created, opened), partitioned like responses; none: not created. */
   readonly invitationTopic?: string;
+  /** The events topic (src/events), with as many partitions as the responses topic. */
+  readonly eventsTopic?: string;
+  readonly eventsDeadLetterTopic?: string;
 }
 
 /** Creates the responses and dead-letter topics when missing; existing topics are left as they are. */
@@ -17,12 +20,17 @@ export async function ensureTopics(admin: Admin, spec: TopicSpec): Promise<void>
     ...(spec.invitationTopic === undefined
       ? []
       : [{ topic: spec.invitationTopic, numPartitions: spec.partitions }]),
+    ...(spec.eventsTopic ? [{ topic: spec.eventsTopic, numPartitions: spec.partitions }] : []),
+    ...(spec.eventsDeadLetterTopic
+      ? [{ topic: spec.eventsDeadLetterTopic, numPartitions: 1 }]
+      : []),
   ].filter((t) => !existing.has(t.topic));
   if (missing.length === 0) return;
   await admin.createTopics({
     topics: missing.map((t) => ({
       ...t,
-      // Responses are kept forever in ClickHouse; Kafka keeps two weeks for replays.
+      // Responses are kept forever in ClickHouse; Kafka keeps two weeks for replays. Events are
+      // kept as long: far beyond the 24 h retry window, so a deliverer down for days catches up.
       configEntries: [{ name: 'retention.ms', value: String(14 * 24 * 3600 * 1000) }],
     })),
     waitForLeaders: true,

@@ -14,6 +14,10 @@ import type { ShiftEvent } from '../domain/shift-event.js';
 import type { ShiftOptions } from '../domain/shift.js';
 import type { Metrics } from '../api/metrics.js';
 import type { Tagger } from '../themes/tagger.js';
+import { DEFAULT_CASE_RULE } from '../events/case-rule.js';
+import type { CaseRule } from '../events/case-rule.js';
+import { responseEvents, shiftEvent } from '../events/response-events.js';
+import type { EventSink } from '../events/types.js';
 
 export interface ProcessorDeps {
   readonly kafka: Kafka;
@@ -36,6 +40,10 @@ export interface ProcessorDeps {
   readonly recontact?: {
     answered(answers: { respondentId: string; at: number }[], now: number): Promise<void>;
   };
+  /** Where the events derived from counted responses and shifts go (the events topic). */
+  readonly events: EventSink;
+  /** Which responses open a case, named by their events' caseId. Default: DEFAULT_CASE_RULE. */
+  readonly caseRule?: CaseRule;
   readonly topic: string;
   readonly deadLetterTopic: string;
   readonly groupId: string;
@@ -224,6 +232,11 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       return true;
     };
     if (!(await writeUntilDone(write, payload, sink, log))) return;
+    // Every first copy, replayed ones too: a crash between the batch script and this publish
+    // must not lose events. A repeat carries the same event ids, which the deliverer folds.
+    await deps.events.publish(
+      rows.flatMap((r) => responseEvents(r.response, deps.caseRule ?? DEFAULT_CASE_RULE)),
+    );
 
     payload.resolveOffset(batch.lastOffset());
     await payload.commitOffsetsIfNecessary();
@@ -281,6 +294,8 @@ function raised(fences: Fences, rows: readonly StoredResponse[]): Fences {
 /** Writes pending shifts to ClickHouse, then forgets them in Redis. */
 async function flushShifts(deps: ProcessorDeps, pending: readonly ShiftEvent[]): Promise<void> {
   if (pending.length === 0) return;
+  // Published before they are forgotten, so a shift a crash left pending is published at start.
+  await deps.events.publish(pending.map(shiftEvent));
   await deps.shifts.store.insert(pending);
   await deps.shifts.detectors.clearPending(pending.map((s) => s.shiftId));
 }
