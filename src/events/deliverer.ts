@@ -1,0 +1,332 @@
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describeError } from '../errors.js';
+import { retryDelay } from './backoff.js';
+import { webhookMetrics } from './metrics.js';
+import { send, webhookId } from './sender.js';
+import type { SenderOptions } from './sender.js';
+import type { DeliveryAttempt, Subscription, SubscriptionStore } from './subscriptions.js';
+import { EVENT_TYPES } from './types.js';
+import type { NpsEvent } from './types.js';
+import type { Job, WebhookQueue } from './webhook-queue.js';
+
+export interface DelivererDeps {
+  readonly kafka: Kafka;
+  readonly queue: WebhookQueue;
+  readonly subscriptions: SubscriptionStore;
+  /** Erasure marks (LiveWindows.erasedUpTo): an erased respondent's events are withheld. */
+  readonly erasedUpTo: (respondentIds: readonly string[]) => Promise<Map<string, number | null>>;
+  readonly topic: string;
+  readonly deadLetterTopic: string;
+  readonly groupId: string;
+  readonly sender: SenderOptions;
+  /** How long a failing delivery is retried before it is dead-lettered, ms. */
+  readonly retryMs: number;
+  /** First retry delay, ms (doubling, with jitter). */
+  readonly backoffMs: number;
+  readonly registry: Registry;
+  /**
+   * How often the subscriptions are read again, so a deletion stops deliveries soon.
+   * @default 2000
+   */
+  readonly reloadMs?: number;
+  /**
+   * Attempts in flight per subscription: a slow receiver holds only its own.
+   * @default 8
+   */
+  readonly perSubscription?: number;
+  readonly now?: () => number;
+  readonly log?: (message: string) => void;
+  readonly onCrash?: (error: unknown) => void;
+}
+
+export interface DelivererHandle {
+  close(): Promise<void>;
+}
+
+const CLAIM_LIMIT = 200;
+const POLL_MS = 200;
+
+/**
+ * The `deliver` role. A consumer of the events topic turns each event into one job per matching
+ * subscription, queues the jobs durably (WebhookQueue, Redis) and only then commits: nothing
+ * consumed is lost by a crash, and what is consumed twice is one job. A dispatcher takes due jobs
+ * and sends them, each subscription with a few attempts in flight at most, so a slow or dead
+ * receiver delays only its own deliveries and never the consumer or the processor. A failure is
+ * retried with exponential backoff and jitter (or the receiver's Retry-After) until the retry
+ * window ends, then the job goes to the dead-letter topic. Every attempt is logged.
+ */
+export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHandle> {
+  const now = deps.now ?? Date.now;
+  const log = deps.log ?? (() => undefined);
+  const metrics = webhookMetrics(deps.registry);
+  const perSubscription = deps.perSubscription ?? 8;
+  const consumer: Consumer = deps.kafka.consumer({
+    groupId: deps.groupId,
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3000,
+  });
+  const dlq: Producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await Promise.all([consumer.connect(), dlq.connect()]);
+  await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
+
+  // The subscriptions as last read, and when that read began: an event newer than that may
+  // belong to a subscription created since, so it waits for a newer read.
+  let subscriptions = new Map<string, Subscription>();
+  let loadedAt = 0;
+  let loading: Promise<void> | undefined;
+  const reload = () =>
+    (loading ??= (async () => {
+      const began = now();
+      try {
+        const list = await deps.subscriptions.list();
+        subscriptions = new Map(list.map((s) => [s.subscriptionId, s]));
+        loadedAt = began;
+      } finally {
+        loading = undefined;
+      }
+    })());
+  await reload();
+
+  const state = { running: true };
+  let wake: (() => void) | undefined;
+  const kick = () => {
+    wake?.();
+  };
+
+  async function handleBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch } = payload;
+    const events: NpsEvent[] = [];
+    for (const message of batch.messages) {
+      const event = parseEvent(message.value);
+      if (event) events.push(event);
+      else log(`events topic: skipped a record that is not an event at offset ${message.offset}`);
+    }
+    const newest = Math.max(0, ...events.map((e) => Date.parse(e.timestamp)));
+    const waitFrom = now();
+    // Bounded, so an event stamped by a clock far ahead does not hold the partition.
+    while (loadedAt <= newest && payload.isRunning() && now() - waitFrom < 5000) {
+      await reload();
+      if (loadedAt <= newest) await sleep(20);
+    }
+    const at = now();
+    const jobs: Job[] = [];
+    for (const event of events) {
+      for (const s of subscriptions.values()) {
+        if (matches(s, event))
+          jobs.push({ subscriptionId: s.subscriptionId, event, attempts: 0, firstAt: at });
+      }
+    }
+    await deps.queue.schedule(jobs, at);
+    payload.resolveOffset(batch.lastOffset());
+    await payload.commitOffsetsIfNecessary();
+    await payload.heartbeat();
+    if (jobs.length > 0) kick();
+  }
+
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    if (!payload.restart) deps.onCrash?.(payload.error);
+  });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    autoCommitInterval: 1000,
+    partitionsConsumedConcurrently: 3,
+    eachBatch: handleBatch,
+  });
+
+  // Attempts in flight, per subscription.
+  const inFlight = new Map<string, number>();
+  let attemptLog: DeliveryAttempt[] = [];
+  const tasks = new Set<Promise<void>>();
+
+  async function attempt(job: Job, subscription: Subscription): Promise<void> {
+    const result = await send(job.event, subscription, deps.sender);
+    const at = now();
+    const attempts = job.attempts + 1;
+    const entry = {
+      subscriptionId: job.subscriptionId,
+      eventId: job.event.id,
+      webhookId: webhookId(job.event.id, job.subscriptionId),
+      eventType: job.event.type,
+      attempt: attempts,
+      status: result.status,
+      latencyMs: result.latencyMs,
+      error: result.error,
+      respondentId: job.event.respondentId,
+      attemptedAt: at,
+    };
+    if (result.ok) {
+      await deps.queue.delivered(job);
+      metrics.deliveries.inc({ outcome: 'delivered' });
+      metrics.latency.observe(Math.max(0, at - Date.parse(job.event.timestamp)) / 1000);
+      attemptLog.push({ ...entry, outcome: 'delivered' });
+      return;
+    }
+    const delay = retryDelay(attempts, deps.backoffMs, result.retryAfterMs);
+    if (at + delay - job.firstAt > deps.retryMs) {
+      await dlq.send({
+        topic: deps.deadLetterTopic,
+        acks: -1,
+        messages: [
+          {
+            key: job.event.surveyId,
+            value: JSON.stringify({
+              subscriptionId: job.subscriptionId,
+              attempts,
+              error: result.error,
+              event: job.event,
+            }),
+            headers: { 'nps-event-id': job.event.id, 'nps-subscription-id': job.subscriptionId },
+          },
+        ],
+      });
+      await deps.queue.drop(job);
+      metrics.deliveries.inc({ outcome: 'dead-lettered' });
+      attemptLog.push({ ...entry, outcome: 'dead-lettered' });
+      return;
+    }
+    await deps.queue.retry(job, at + delay);
+    metrics.deliveries.inc({ outcome: 'failed' });
+    attemptLog.push({ ...entry, outcome: 'failed' });
+  }
+
+  async function dispatch(): Promise<number> {
+    const at = now();
+    const lease = at + deps.sender.timeoutMs + 5000;
+    const jobs = await deps.queue.claim(at, CLAIM_LIMIT, lease);
+    if (jobs.length === 0) return 0;
+    const respondents = [
+      ...new Set(jobs.flatMap((j) => (j.event.respondentId ? [j.event.respondentId] : []))),
+    ];
+    const erased = await deps.erasedUpTo(respondents);
+    for (const job of jobs) {
+      const subscription = subscriptions.get(job.subscriptionId);
+      const cut = job.event.respondentId ? erased.get(job.event.respondentId) : null;
+      if (!subscription) {
+        // Deleted: its jobs go with it.
+        await deps.queue.drop(job);
+        continue;
+      }
+      if (cut != null && Date.parse(job.event.timestamp) < cut) {
+        await deps.queue.drop(job);
+        metrics.deliveries.inc({ outcome: 'withheld' });
+        continue;
+      }
+      const busy = inFlight.get(job.subscriptionId) ?? 0;
+      if (busy >= perSubscription) {
+        // Its receiver is slow: the job waits its turn in the queue, not here.
+        await deps.queue.postpone(job, at + 250);
+        continue;
+      }
+      inFlight.set(job.subscriptionId, busy + 1);
+      const task = attempt(job, subscription)
+        .catch((error: unknown) => {
+          // The job stays leased and is taken again when the lease ends.
+          log(`webhook delivery bookkeeping failed: ${describeError(error)}`);
+        })
+        .finally(() => {
+          inFlight.set(job.subscriptionId, (inFlight.get(job.subscriptionId) ?? 1) - 1);
+          tasks.delete(task);
+          kick();
+        });
+      tasks.add(task);
+    }
+    return jobs.length;
+  }
+
+  const dispatching = (async () => {
+    while (state.running) {
+      let claimed = 0;
+      try {
+        claimed = await dispatch();
+      } catch (error) {
+        log(`webhook dispatch failed, retrying: ${describeError(error)}`);
+        await sleep(1000);
+      }
+      if (claimed >= CLAIM_LIMIT) continue;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, POLL_MS);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  })();
+
+  async function flushLog(): Promise<void> {
+    if (attemptLog.length === 0) return;
+    const entries = attemptLog;
+    attemptLog = [];
+    // An erasure may have come while these waited: theirs are not written.
+    const ids = [...new Set(entries.flatMap((e) => (e.respondentId ? [e.respondentId] : [])))];
+    const erased = await deps.erasedUpTo(ids);
+    const kept = entries.filter((e) => !(e.respondentId && erased.get(e.respondentId) != null));
+    try {
+      await deps.subscriptions.logAttempts(kept);
+    } catch (error) {
+      log(`webhook delivery log write failed: ${describeError(error)}`);
+    }
+  }
+
+  const timers = [
+    setInterval(() => {
+      reload().catch((error: unknown) => {
+        log(`webhook subscriptions reload failed: ${describeError(error)}`);
+      });
+    }, deps.reloadMs ?? 2000),
+    setInterval(() => {
+      flushLog().catch(() => undefined);
+      deps.queue.depth().then(
+        (n) => {
+          metrics.queueDepth.set(n);
+        },
+        () => undefined,
+      );
+    }, 1000),
+  ];
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        state.running = false;
+        for (const timer of timers) clearInterval(timer);
+        kick();
+        await consumer.disconnect().catch(() => undefined);
+        await dispatching;
+        await Promise.allSettled([...tasks]);
+        await flushLog().catch(() => undefined);
+        await dlq.disconnect().catch(() => undefined);
+      })()),
+  };
+}
+
+function parseEvent(value: Buffer | null): NpsEvent | null {
+  if (!value) return null;
+  try {
+    const event = JSON.parse(value.toString('utf8')) as Partial<NpsEvent>;
+    if (
+      typeof event.id !== 'string' ||
+      typeof event.timestamp !== 'string' ||
+      typeof event.surveyId !== 'string' ||
+      !(EVENT_TYPES as readonly string[]).includes(String(event.type))
+    ) {
+      return null;
+    }
+    return event as NpsEvent;
+  } catch {
+    return null;
+  }
+}
+
+/** Whether a subscription takes an event: its type, its survey, and not from before it existed. */
+export function matches(s: Subscription, event: NpsEvent): boolean {
+  return (
+    s.events.includes(event.type) &&
+    (s.surveyId === null || s.surveyId === event.surveyId) &&
+    Date.parse(event.timestamp) >= Date.parse(s.createdAt)
+  );
+}

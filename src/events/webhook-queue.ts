@@ -1,0 +1,190 @@
+import type { Redis } from 'ioredis';
+import type { NpsEvent } from './types.js';
+
+/** One (event, subscription) delivery waiting for its next attempt. */
+export interface Job {
+  readonly subscriptionId: string;
+  readonly event: NpsEvent;
+  /** Attempts made so far. */
+  readonly attempts: number;
+  /** Epoch ms the job was first scheduled: the retry window counts from here. */
+  readonly firstAt: number;
+}
+
+/**
+ * SCHEDULE: adds jobs not delivered and not queued yet, so that an event the processor published
+ * twice (a replay) or the deliverer consumed twice (a crash before its commit) is one job.
+ *   KEYS[1] due zset, KEYS[2] jobs hash
+ *   ARGV[1] done-key prefix; then per job: member, job JSON, due ms
+ *   Reply: the number of jobs added.
+ */
+const SCHEDULE = `
+local added = 0
+for i = 2, #ARGV, 3 do
+  local member = ARGV[i]
+  if redis.call('EXISTS', ARGV[1] .. member) == 0 and redis.call('HEXISTS', KEYS[2], member) == 0 then
+    redis.call('HSET', KEYS[2], member, ARGV[i + 1])
+    redis.call('ZADD', KEYS[1], ARGV[i + 2], member)
+    added = added + 1
+  end
+end
+return added
+`;
+
+/**
+ * CLAIM: takes up to ARGV[2] jobs due at ARGV[1] and leases them until ARGV[3] (their due time is
+ * pushed there), so that another deliverer does not take them meanwhile; a deliverer killed
+ * mid-attempt leaves its jobs to be taken again when the lease ends.
+ *   KEYS[1] due zset, KEYS[2] jobs hash
+ *   ARGV[1] now ms, ARGV[2] limit, ARGV[3] lease end ms
+ *   Reply: flat list member, job JSON (false when the job vanished).
+ */
+const CLAIM = `
+local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+local out = {}
+for _, member in ipairs(members) do
+  redis.call('ZADD', KEYS[1], ARGV[3], member)
+  table.insert(out, member)
+  table.insert(out, redis.call('HGET', KEYS[2], member))
+end
+return out
+`;
+
+/**
+ * RETRY: puts a failed job back, only while it is still queued (an erasure or a deletion may have
+ * removed it during the attempt, and must not see it come back).
+ *   KEYS[1] due zset, KEYS[2] jobs hash
+ *   ARGV[1] member, ARGV[2] job JSON, ARGV[3] due ms
+ *   Reply: 1 when put back, 0 when gone.
+ */
+const RETRY = `
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+return 1
+`;
+
+type QueueRedis = Redis & {
+  npsWebhookRetry(
+    due: string,
+    jobs: string,
+    member: string,
+    job: string,
+    at: number,
+  ): Promise<number>;
+  npsWebhookSchedule(due: string, jobs: string, ...args: (string | number)[]): Promise<number>;
+  npsWebhookClaim(
+    due: string,
+    jobs: string,
+    now: number,
+    limit: number,
+    lease: number,
+  ): Promise<(string | null)[]>;
+};
+
+/** The member naming a job: one per (subscription, event), the same on every deliverer. */
+export function jobMember(subscriptionId: string, eventId: string): string {
+  return `${subscriptionId}|${eventId}`;
+}
+
+/**
+ * The webhook retry schedule in Redis, the one owner of its keys: a sorted set of jobs by due
+ * time, the jobs themselves in a hash, and a marker per delivered job (kept 15 days, past the
+ * events topic's retention, so a replay of the topic is folded). Redis persists it (AOF) across
+ * kill -9; a Redis loss loses the jobs waiting for a retry and the markers, which rewinding the
+ * deliver group over the lost span restores (receivers fold the repeats by webhook-id).
+ */
+export class WebhookQueue {
+  readonly #redis: QueueRedis;
+  readonly #due: string;
+  readonly #jobs: string;
+  readonly #done: string;
+
+  constructor(redis: Redis, prefix: string) {
+    redis.defineCommand('npsWebhookSchedule', { numberOfKeys: 2, lua: SCHEDULE });
+    redis.defineCommand('npsWebhookClaim', { numberOfKeys: 2, lua: CLAIM });
+    redis.defineCommand('npsWebhookRetry', { numberOfKeys: 2, lua: RETRY });
+    this.#redis = redis as QueueRedis;
+    this.#due = `${prefix}webhooks:due`;
+    this.#jobs = `${prefix}webhooks:jobs`;
+    this.#done = `${prefix}webhooks:done:`;
+  }
+
+  /** Queues the jobs due at `dueAt`; resolves to how many were new. */
+  async schedule(jobs: readonly Job[], dueAt: number): Promise<number> {
+    if (jobs.length === 0) return 0;
+    const args: (string | number)[] = [this.#done];
+    for (const job of jobs) {
+      args.push(jobMember(job.subscriptionId, job.event.id), JSON.stringify(job), dueAt);
+    }
+    return this.#redis.npsWebhookSchedule(this.#due, this.#jobs, ...args);
+  }
+
+  /** Leases up to `limit` due jobs until `leaseUntil`. */
+  async claim(now: number, limit: number, leaseUntil: number): Promise<Job[]> {
+    const flat = await this.#redis.npsWebhookClaim(this.#due, this.#jobs, now, limit, leaseUntil);
+    const jobs: Job[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      const json = flat[i + 1];
+      const member = flat[i];
+      if (json) jobs.push(JSON.parse(json) as Job);
+      else if (member) await this.#redis.zrem(this.#due, member);
+    }
+    return jobs;
+  }
+
+  /** Marks a job delivered and forgets it. */
+  async delivered(job: Job): Promise<void> {
+    const member = jobMember(job.subscriptionId, job.event.id);
+    await this.#redis
+      .multi()
+      .set(`${this.#done}${member}`, '1', 'EX', 15 * 86_400)
+      .hdel(this.#jobs, member)
+      .zrem(this.#due, member)
+      .exec();
+  }
+
+  /** Puts a failed job back with one more attempt, due at `dueAt`. */
+  async retry(job: Job, dueAt: number): Promise<void> {
+    const member = jobMember(job.subscriptionId, job.event.id);
+    const next: Job = { ...job, attempts: job.attempts + 1 };
+    await this.#redis.npsWebhookRetry(this.#due, this.#jobs, member, JSON.stringify(next), dueAt);
+  }
+
+  /** Moves a leased job's next attempt to `dueAt` without counting an attempt. */
+  async postpone(job: Job, dueAt: number): Promise<void> {
+    await this.#redis.zadd(this.#due, 'XX', dueAt, jobMember(job.subscriptionId, job.event.id));
+  }
+
+  /** Forgets a job without delivering it (dead-lettered, withheld, subscription deleted). */
+  async drop(job: Job): Promise<void> {
+    const member = jobMember(job.subscriptionId, job.event.id);
+    await this.#redis.multi().hdel(this.#jobs, member).zrem(this.#due, member).exec();
+  }
+
+  /** Jobs waiting (for their first attempt or a retry). */
+  async depth(): Promise<number> {
+    return this.#redis.zcard(this.#due);
+  }
+
+  /** Removes the queued jobs about a respondent; resolves to how many. */
+  async erase(respondentId: string): Promise<number> {
+    let cursor = '0';
+    let removed = 0;
+    do {
+      const [next, entries] = await this.#redis.hscan(this.#jobs, cursor, 'COUNT', 500);
+      cursor = next;
+      for (let i = 0; i < entries.length; i += 2) {
+        const member = entries[i];
+        const json = entries[i + 1];
+        if (!member || !json) continue;
+        const job = JSON.parse(json) as Job;
+        if (job.event.respondentId === respondentId) {
+          await this.#redis.multi().hdel(this.#jobs, member).zrem(this.#due, member).exec();
+          removed++;
+        }
+      }
+    } while (cursor !== '0');
+    return removed;
+  }
+}
