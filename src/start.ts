@@ -55,8 +55,14 @@ import { defaultTaxonomy, loadTaxonomy } from './themes/taxonomy.js';
 import type { ProcessorHandle } from './stream/processor.js';
 import { startSqlEndpoint } from './sql/endpoint.js';
 import type { SqlServerHandle } from './sql/server.js';
+import { KafkaEventSink } from './events/kafka-event-sink.js';
+import { startDeliverer } from './events/deliverer.js';
+import type { DelivererHandle } from './events/deliverer.js';
+import { SubscriptionStore } from './events/subscriptions.js';
+import { WebhookQueue } from './events/webhook-queue.js';
+import { subscriptionRouter } from './api/subscription-routes.js';
 
-export const ROLES = ['ingest', 'process', 'api'] as const;
+export const ROLES = ['ingest', 'process', 'api', 'deliver'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface StartOptions {
@@ -144,6 +150,8 @@ export async function start(options: StartOptions): Promise<Running> {
       deadLetterTopic: config.deadLetterTopic,
       partitions: config.topicPartitions,
       invitationTopic: config.invitationTopic,
+      eventsTopic: config.eventsTopic,
+      eventsDeadLetterTopic: config.eventsDeadLetterTopic,
     });
   } finally {
     await admin.disconnect();
@@ -151,7 +159,7 @@ export async function start(options: StartOptions): Promise<Running> {
 
   let clickhouse: ClickHouseClient | undefined;
   let history: History | undefined;
-  if (has('process') || has('api')) {
+  if (has('process') || has('api') || has('deliver')) {
     clickhouse = createClickHouse(endpoints.clickhouse);
     const applied = await migrate(clickhouse, config.clickhouseDatabase);
     if (applied.length > 0) log(`ClickHouse migrations applied: ${applied.join(', ')}`);
@@ -205,7 +213,10 @@ export async function start(options: StartOptions): Promise<Running> {
   const tagger = options.tagger ?? createTagger(taxonomy);
   let processor: ProcessorHandle | undefined;
   let processRedis: Redis | undefined;
-  if (has('process') && history && clickhouse) {
+  // Processors publish what they count; the API publishes case changes (case.updated).
+  const events =
+    has('process') || has('api') ? new KafkaEventSink(kafka, config.eventsTopic) : undefined;
+  if (has('process') && history && clickhouse && events) {
     processRedis = createRedis(endpoints.redisUrl, 'consumer', log);
     await processRedis.connect();
     processor = await startProcessor({
@@ -222,6 +233,7 @@ export async function start(options: StartOptions): Promise<Running> {
       shiftOptions: { ...DEFAULT_SHIFT_OPTIONS, warmUp: config.shiftWarmUp },
       recontact: new InvitationMarks(processRedis, marksOptions),
       ...(cases && { cases }),
+      events,
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,
@@ -247,6 +259,52 @@ export async function start(options: StartOptions): Promise<Running> {
         options.onFatal?.(error);
       },
     });
+  }
+
+  // Outbound webhooks (src/events): subscriptions in ClickHouse, the retry schedule in Redis.
+  const webhookPolicy = {
+    allowHttp: config.webhookAllowHttp === 1,
+    allowPrivate: config.webhookAllowPrivate === 1,
+  };
+  const subscriptions =
+    clickhouse &&
+    new SubscriptionStore(clickhouse, config.clickhouseDatabase, sessionSecret(config));
+  let deliverer: DelivererHandle | undefined;
+  let deliverRedis: Redis | undefined;
+  if (has('deliver') && subscriptions) {
+    deliverRedis = createRedis(endpoints.redisUrl, 'consumer', log);
+    await deliverRedis.connect();
+    const marks = new LiveWindows(deliverRedis, liveOptions);
+    deliverer = await startDeliverer({
+      kafka,
+      queue: new WebhookQueue(deliverRedis, config.redisPrefix),
+      subscriptions,
+      erasedUpTo: (ids) => marks.erasedUpTo(ids),
+      topic: config.eventsTopic,
+      deadLetterTopic: config.eventsDeadLetterTopic,
+      groupId: `${config.consumerGroup}-deliver`,
+      sender: {
+        policy: webhookPolicy,
+        timeoutMs: config.webhookTimeoutMs,
+        publicBaseUrl: config.publicBaseUrl,
+      },
+      retryMs: config.webhookRetryHours * 3_600_000,
+      backoffMs: config.webhookBackoffMs,
+      registry: metrics.registry,
+      log,
+      onCrash: (error) => {
+        log(`deliverer stopped: ${describeError(error)}`);
+        options.onFatal?.(error);
+      },
+    });
+  }
+  const erasers: Eraser[] = [];
+  if (has('api') && readRedis && subscriptions) {
+    const queue = new WebhookQueue(readRedis, config.redisPrefix);
+    erasers.push(
+      { name: 'queuedEventsRemoved', erase: (respondentId) => queue.erase(respondentId) },
+      { name: 'deliveryAttemptsDeleted', erase: (rid) => subscriptions.eraseAttempts(rid) },
+    );
   }
 
   const requireScope = authorizer(
@@ -376,11 +434,21 @@ export async function start(options: StartOptions): Promise<Running> {
         caseRouter({
           requireScope,
           store: cases,
-          events: options.events ?? { publish: () => Promise.resolve() },
+          events: options.events ?? events ?? { publish: () => Promise.resolve() },
           metrics: createCaseMetrics(metrics.registry, cases, Date.now),
           now: Date.now,
         }),
       );
+    if (subscriptions) {
+      resources.push(
+        subscriptionRouter({
+          requireScope,
+          store: subscriptions,
+          policy: webhookPolicy,
+          now: Date.now,
+        }),
+      );
+    }
   }
   // Erasure covers invitations, their funnel entries and recontact marks.
   let invitationErasers: Eraser[] | undefined;
@@ -421,6 +489,7 @@ export async function start(options: StartOptions): Promise<Running> {
     ...(live && { live }),
     ...(history && { history }),
     erasers: [
+      ...erasers,
       ...(invitationErasers ?? []),
       ...(cases
         ? [{ name: 'casesDeleted', erase: (id: string, cut: number) => cases.erase(id, cut) }]
@@ -438,7 +507,7 @@ export async function start(options: StartOptions): Promise<Running> {
           },
         ],
       ];
-      const redis = readRedis ?? processRedis;
+      const redis = readRedis ?? processRedis ?? deliverRedis;
       if (redis) checks.push(['redis', () => redis.ping()]);
       if (clickhouse)
         checks.push([
@@ -518,13 +587,20 @@ export async function start(options: StartOptions): Promise<Running> {
     { name: 'sql', close: async () => sql?.close() },
     { name: 'processor', close: async () => processor?.close() },
     { name: 'invitation sink', close: async () => invitationSink?.close() },
+    { name: 'deliverer', close: async () => deliverer?.close() },
+    { name: 'events', close: async () => events?.close() },
     { name: 'producer', close: async () => publisher?.close() },
     { name: 'invitation producer', close: async () => invitationPublisher?.close() },
     { name: 'clickhouse', close: async () => clickhouse?.close() },
     {
       name: 'redis',
       close: async () =>
-        Promise.all([readRedis?.quit(), processRedis?.quit(), ingestRedis?.quit()]),
+        Promise.all([
+          readRedis?.quit(),
+          processRedis?.quit(),
+          ingestRedis?.quit(),
+          deliverRedis?.quit(),
+        ]),
     },
   );
 

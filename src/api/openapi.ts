@@ -8,6 +8,7 @@ import {
 } from './segment-openapi.js';
 import { invitationPaths, invitationSchemas } from './invitations-openapi.js';
 import { paths as casePaths, schemas as caseSchemas } from './case-openapi.js';
+import { paths as webhookPaths, schemas as webhookSchemas } from '../events/openapi.js';
 
 /** The OpenAPI 3.1 description served at GET /openapi.json. */
 
@@ -91,6 +92,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
       schemas: {
         ...caseSchemas,
         Channel: { type: 'string', enum: ['web', 'sms', 'email'] },
+        ...webhookSchemas,
         ResponseInput: {
           type: 'object',
           required: ['surveyId', 'score'],
@@ -170,6 +172,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
     },
     paths: {
       ...casePaths,
+      ...webhookPaths,
       '/v1/responses': {
         post: {
           summary: `Record one response or a batch of up to ${MAX_BATCH}; a batch with any invalid item is refused whole.`,

@@ -23,7 +23,7 @@ import type { Role } from '../start.js';
 import { SQL_USAGE, sqlCommand } from '../sql/cli.js';
 
 const USAGE = `usage:
-  nps start [--roles ingest,process,api] [--port N]
+  nps start [--roles ingest,process,api,deliver] [--port N]
   nps migrate
   nps rebuild-live
   nps retag [--since 2026-01-01T00:00:00Z]

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { Router } from 'express';
+import type { RequestHandler } from 'express';
+import type { Scope } from '../config/config.js';
+import { SURVEY_ID } from '../domain/response.js';
+import type { FieldProblem } from '../domain/response.js';
+import { checkUrl, UrlRefused } from '../events/ssrf.js';
+import type { Resolver, UrlPolicy } from '../events/ssrf.js';
+import { FORMATS, newSecret } from '../events/subscriptions.js';
+import type { Format, Subscription, SubscriptionStore } from '../events/subscriptions.js';
+import { EVENT_TYPES } from '../events/types.js';
+import type { EventType } from '../events/types.js';
+import { allowSurvey } from './auth.js';
+import { jsonBody } from './body.js';
+import { HttpProblem, invalid, requireJson } from './problem.js';
+import { one } from './query.js';
+
+const MAX_URL = 2048;
+const SUBSCRIPTION_ID = /^sub_[A-Za-z0-9]{32}$/;
+
+export interface SubscriptionRoutesDeps {
+  readonly requireScope: (scope: Scope) => RequestHandler;
+  readonly store: SubscriptionStore;
+  readonly policy: UrlPolicy;
+  /** Resolves subscription hosts for the address check; the system resolver by default. */
+  readonly resolve?: Resolver;
+  readonly now: () => number;
+}
+
+/** A subscription as listed: never its secret, which the 201 shows once. */
+function view(s: Subscription) {
+  return {
+    subscriptionId: s.subscriptionId,
+    url: s.url,
+    events: s.events,
+    surveyId: s.surveyId,
+    format: s.format,
+    createdAt: s.createdAt,
+  };
+}
+
+async function checkSubscription(
+  body: unknown,
+  policy: UrlPolicy,
+  resolve: Resolver | undefined,
+): Promise<{ url: string; events: EventType[]; surveyId: string | null; format: Format }> {
+  const input = (
+    typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}
+  ) as Record<string, unknown>;
+  const problems: FieldProblem[] = [];
+  for (const field of Object.keys(input)) {
+    if (!['url', 'events', 'surveyId', 'format'].includes(field))
+      problems.push({ field, message: 'is not a field of a subscription' });
+  }
+  const { url, events, surveyId, format } = input;
+  if (typeof url !== 'string' || url.length > MAX_URL) {
+    problems.push({ field: 'url', message: `must be a URL of at most ${MAX_URL} characters` });
+  } else {
+    try {
+      await checkUrl(url, policy, resolve);
+    } catch (error) {
+      if (!(error instanceof UrlRefused)) throw error;
+      problems.push({ field: 'url', message: error.message });
+    }
+  }
+  if (
+    !Array.isArray(events) ||
+    events.length === 0 ||
+    events.some((e) => !(EVENT_TYPES as readonly unknown[]).includes(e)) ||
+    new Set(events).size !== events.length
+  ) {
+    problems.push({
+      field: 'events',
+      message: `must list one or more of ${EVENT_TYPES.join(', ')}, each once`,
+    });
+  }
+  if (
+    surveyId !== undefined &&
+    surveyId !== null &&
+    (typeof surveyId !== 'string' || !SURVEY_ID.test(surveyId))
+  )
+    problems.push({ field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' });
+  if (format !== undefined && !(FORMATS as readonly unknown[]).includes(format))
+    problems.push({ field: 'format', message: `must be one of ${FORMATS.join(', ')}` });
+  if (problems.length > 0) throw invalid(problems);
+  return {
+    url: url as string,
+    events: events as EventType[],
+    surveyId: (surveyId as string | null | undefined) ?? null,
+    format: (format as Format | undefined) ?? 'standard',
+  };
+}
+
+/** Webhook subscriptions (admin): create, list, delete, and the latest delivery attempts. */
+export function subscriptionRouter(deps: SubscriptionRoutesDeps): Router {
+  const router = Router();
+  const admin = deps.requireScope('admin');
+  const json = jsonBody('64kb');
+
+  // A key restricted to surveys sees and manages only subscriptions to one of its surveys.
+  const visible = (surveys: unknown, s: Subscription) =>
+    !(surveys instanceof Set) || (s.surveyId !== null && surveys.has(s.surveyId));
+
+  const find = async (id: unknown, surveys: unknown): Promise<Subscription> => {
+    const s =
+      typeof id === 'string' && SUBSCRIPTION_ID.test(id) ? await deps.store.get(id) : undefined;
+    if (!s || !visible(surveys, s)) throw new HttpProblem(404, 'Not Found', 'No such subscription');
+    return s;
+  };
+
+  router.post('/v1/subscriptions', admin, requireJson, json, async (req, res) => {
+    const input = await checkSubscription(req.body, deps.policy, deps.resolve);
+    if (input.surveyId !== null) allowSurvey(res, input.surveyId);
+    else if (res.locals.surveys) {
+      throw new HttpProblem(403, 'Forbidden', 'A key restricted to surveys must name a surveyId');
+    }
+    const subscription: Subscription = {
+      subscriptionId: `sub_${randomUUID().replaceAll('-', '')}`,
+      ...input,
+      secret: newSecret(),
+      createdAt: new Date(deps.now()).toISOString(),
+    };
+    await deps.store.create(subscription);
+    res
+      .status(201)
+      .location(`/v1/subscriptions/${subscription.subscriptionId}`)
+      .json({ ...view(subscription), secret: subscription.secret });
+  });
+
+  router.get('/v1/subscriptions', admin, async (_req, res) => {
+    const all = await deps.store.list();
+    res.json({ subscriptions: all.filter((s) => visible(res.locals.surveys, s)).map(view) });
+  });
+
+  router.delete('/v1/subscriptions/:id', admin, async (req, res) => {
+    const s = await find(req.params.id, res.locals.surveys);
+    await deps.store.delete(s.subscriptionId);
+    res.status(204).end();
+  });
+
+  router.get('/v1/subscriptions/:id/deliveries', admin, async (req, res) => {
+    const raw = one(req, 'limit') ?? '100';
+    const limit = Number(raw);
+    if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000)
+      throw invalid([{ field: 'limit', message: 'must be an integer 1-1000' }]);
+    const s = await find(req.params.id, res.locals.surveys);
+    const attempts = await deps.store.attempts(s.subscriptionId, limit);
+    res.json({
+      subscriptionId: s.subscriptionId,
+      deliveries: attempts.map((a) => ({
+        eventId: a.eventId,
+        webhookId: a.webhookId,
+        eventType: a.eventType,
+        attempt: a.attempt,
+        status: a.status,
+        outcome: a.outcome,
+        latencyMs: a.latencyMs,
+        error: a.error,
+        attemptedAt: new Date(a.attemptedAt).toISOString(),
+      })),
+    });
+  });
+
+  return router;
+}
