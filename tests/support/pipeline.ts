@@ -34,6 +34,8 @@ export function pipelineEnv(): Record<string, string> {
     NPS_TOPIC: `test.responses.${id}`,
     NPS_DLQ_TOPIC: `test.responses.${id}.dlq`,
     NPS_INVITATION_TOPIC: `test.invitations.${id}`,
+    NPS_EVENTS_TOPIC: `test.events.${id}`,
+    NPS_EVENTS_DLQ_TOPIC: `test.events.${id}.dlq`,
     NPS_CONSUMER_GROUP: `test-processor-${id}`,
     NPS_REDIS_PREFIX: `test:${id}:`,
     CLICKHOUSE_DATABASE: `test_${id}`,
@@ -52,9 +54,13 @@ export function cleanupPipeline(env: Record<string, string>): void {
   onTestFinished(async () => {
     const admin = await kafkaAdmin();
     const topics = await admin.listTopics();
-    const ours = [env.NPS_TOPIC, env.NPS_DLQ_TOPIC, env.NPS_INVITATION_TOPIC].filter(
-      (t): t is string => t !== undefined && topics.includes(t),
-    );
+    const ours = [
+      env.NPS_TOPIC,
+      env.NPS_DLQ_TOPIC,
+      env.NPS_INVITATION_TOPIC,
+      env.NPS_EVENTS_TOPIC,
+      env.NPS_EVENTS_DLQ_TOPIC,
+    ].filter((t): t is string => t !== undefined && topics.includes(t));
     if (ours.length > 0) await admin.deleteTopics({ topics: ours });
     await clickhouse().command({
       query: 'DROP DATABASE IF EXISTS {db:Identifier} SYNC',
