@@ -267,8 +267,9 @@ export async function start(options: StartOptions): Promise<Running> {
     allowPrivate: config.webhookAllowPrivate === 1,
   };
   const subscriptions =
-    clickhouse &&
-    new SubscriptionStore(clickhouse, config.clickhouseDatabase, sessionSecret(config));
+    clickhouse && (has('api') || has('deliver'))
+      ? new SubscriptionStore(clickhouse, config.clickhouseDatabase, sessionSecret(config))
+      : undefined;
   let deliverer: DelivererHandle | undefined;
   let deliverRedis: Redis | undefined;
   if (has('deliver') && subscriptions) {
