@@ -86,11 +86,12 @@ describe('subscription URL guard', () => {
   });
 
   it('checks again at connect time: a name that resolves to 10.0.0.1 by then is never connected to', async () => {
-    // Public when the subscription was made, private now (DNS rebinding).
-    let answer = '93.184.215.14';
-    const resolve: Resolver = () => Promise.resolve([{ address: answer, family: 4 }]);
+    // Public when the subscription was made and when the attempt checks the URL, private when the
+    // socket looks the name up (DNS rebinding between check and connect).
+    let lookups = 0;
+    const resolve: Resolver = () =>
+      Promise.resolve([{ address: ++lookups <= 2 ? '93.184.215.14' : '10.0.0.1', family: 4 }]);
     await expect(checkUrl('https://rebind.example/', strict, resolve)).resolves.toBeInstanceOf(URL);
-    answer = '10.0.0.1';
     const subscription: Subscription = {
       subscriptionId: 'sub_x',
       url: 'https://rebind.example/hook',
