@@ -60,7 +60,8 @@ async function receiver(
       const body = JSON.parse(raw) as Received['body'];
       const { status, headers: extra } = answer(body);
       received.push({ webhookId: String(headers['webhook-id']), status, at: Date.now(), body });
-      res.writeHead(status, extra).end();
+      // Status 0: never answer (the connection is cut when the test ends).
+      if (status !== 0) res.writeHead(status, extra).end();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -277,6 +278,37 @@ describe('outbound webhooks', () => {
     },
   );
 
+  it('a receiver that never answers delays no other subscription', async () => {
+    const pipeline = await startPipeline(['ingest', 'process', 'api', 'deliver'], {
+      ...pipelineEnv(),
+      ...WEBHOOK_ENV,
+      // Longer than the test may wait: the stuck attempts never time out while it runs.
+      NPS_WEBHOOK_TIMEOUT_MS: '60000',
+    });
+    const stuck = await receiver(() => ({ status: 0 }));
+    const healthy = await receiver();
+    stuck.useSecret(
+      (await subscribe(pipeline.url, { url: stuck.url, events: ['response.created'] })).secret,
+    );
+    healthy.useSecret(
+      (await subscribe(pipeline.url, { url: healthy.url, events: ['response.created'] })).secret,
+    );
+    const surveyId = uniqueName('stuck');
+    for (let from = 0; from < 60; from += 20) {
+      const res = await api(pipeline.url, '/v1/responses', {
+        key: INGEST_KEY,
+        body: batch(surveyId, from, 20),
+      });
+      expect(res.status).toBe(202);
+    }
+    await eventually(
+      polled(() => healthy.delivered('response.created').size),
+      (n) => n === 60,
+    );
+    expect(healthy.unverified).toEqual([]);
+    expect(stuck.received.length).toBeGreaterThan(0);
+  });
+
   it('refuses subscription URLs that reach loopback, link-local or metadata addresses, and http, without the allow settings', async () => {
     const pipeline = await startPipeline(['api']);
     for (const url of [
@@ -437,7 +469,7 @@ describe('outbound webhooks', () => {
           hook.delivered('response.created').size,
           hook.delivered('response.detractor').size,
         ]),
-        ([c, d]) => c >= TOTAL && d >= detractorsOf(scores),
+        ([c = 0, d = 0]) => c >= TOTAL && d >= detractorsOf(scores),
         120_000,
       ).catch((error: unknown) => {
         console.log(worker.output().slice(-3000));
