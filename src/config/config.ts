@@ -512,7 +512,13 @@ export const settings = {
   webhookRetryHours: {
     env: 'NPS_WEBHOOK_RETRY_HOURS',
     doc: 'Hours a failing webhook delivery is retried before it goes to the dead-letter topic.',
-    ...integer(1, 168),
+    // Fractions too, so a test can see a delivery dead-lettered within seconds.
+    format: 'number of hours, more than 0, at most 168',
+    parse: (raw: string) => {
+      const n = Number(raw);
+      if (!Number.isFinite(n) || n <= 0 || n > 168) throw new Error('is out of range');
+      return n;
+    },
     fallback: () => '24',
   },
   webhookTimeoutMs: {

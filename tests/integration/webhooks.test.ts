@@ -6,7 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { childEnv, exited, startChild } from '../support/child.js';
-import { redis } from '../support/services.js';
+import { kafka, redis } from '../support/services.js';
 import type { Child } from '../support/child.js';
 import { batch } from '../support/counts.js';
 import {
@@ -233,6 +233,21 @@ describe('outbound webhooks', () => {
     expect(deleted.status).toBe(204);
     const after = await api(pipeline.url, '/v1/subscriptions', { key: ADMIN_KEY });
     expect(after.body.subscriptions).toHaveLength(2);
+    // A detractor after the deletion reaches the Slack subscription, not the deleted one.
+    const before = hook.received.length;
+    expect(
+      (
+        await api(pipeline.url, '/v1/responses', {
+          key: INGEST_KEY,
+          body: { surveyId, score: 0, responseId: 'after-delete' },
+        })
+      ).status,
+    ).toBe(202);
+    await eventually(
+      polled(() => slack.delivered().size),
+      (n) => n === detractors + 1,
+    );
+    expect(hook.received.length).toBe(before);
   });
 
   it(
@@ -277,6 +292,65 @@ describe('outbound webhooks', () => {
       }
     },
   );
+
+  it('a delivery failing for the whole retry window goes to the dead-letter topic, and the log says so', async () => {
+    const pipeline = await startPipeline(['ingest', 'process', 'api', 'deliver'], {
+      ...pipelineEnv(),
+      ...WEBHOOK_ENV,
+      NPS_WEBHOOK_BACKOFF_MS: '200',
+      NPS_WEBHOOK_RETRY_HOURS: String(3 / 3600),
+    });
+    const hook = await receiver(() => ({ status: 500 }));
+    const sub = await subscribe(pipeline.url, { url: hook.url, events: ['response.detractor'] });
+    hook.useSecret(sub.secret);
+    const surveyId = uniqueName('dead');
+    expect(
+      (
+        await api(pipeline.url, '/v1/responses', {
+          key: INGEST_KEY,
+          body: { surveyId, score: 1, responseId: 'never-taken' },
+        })
+      ).status,
+    ).toBe(202);
+
+    const consumer = kafka().consumer({ groupId: uniqueName('events-dlq-reader') });
+    await consumer.connect();
+    onTestFinished(() => consumer.disconnect());
+    await consumer.subscribe({
+      topic: pipeline.config.eventsDeadLetterTopic,
+      fromBeginning: true,
+    });
+    const dead = await new Promise<{
+      subscriptionId: string;
+      event: { data: { responseId: string } };
+    }>((resolve) => {
+      void consumer.run({
+        eachMessage: ({ message }) => {
+          resolve(JSON.parse(message.value?.toString() ?? '{}') as never);
+          return Promise.resolve();
+        },
+      });
+    });
+    expect(dead.subscriptionId).toBe(sub.subscriptionId);
+    expect(dead.event.data.responseId).toBe('never-taken');
+    expect(hook.received.length).toBeGreaterThan(1);
+    expect(new Set(hook.received.map((r) => r.webhookId)).size).toBe(1);
+    const log = await eventually(
+      async () =>
+        (
+          (
+            await api(pipeline.url, `/v1/subscriptions/${sub.subscriptionId}/deliveries`, {
+              key: ADMIN_KEY,
+            })
+          ).body as { deliveries: { outcome: string; status: number }[] }
+        ).deliveries,
+      (d) => d.some((a) => a.outcome === 'dead-lettered'),
+    );
+    expect(log.every((a) => a.status === 500)).toBe(true);
+    const attempts = hook.received.length;
+    await sleep(1000);
+    expect(hook.received.length).toBe(attempts);
+  });
 
   it('a receiver that never answers delays no other subscription', async () => {
     const pipeline = await startPipeline(['ingest', 'process', 'api', 'deliver'], {
