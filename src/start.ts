@@ -299,11 +299,13 @@ export async function start(options: StartOptions): Promise<Running> {
       },
     });
   }
+  // The api role's view of the retry schedule: erasure, and telling deliverers of changes.
+  const apiQueue =
+    readRedis && subscriptions ? new WebhookQueue(readRedis, config.redisPrefix) : undefined;
   const erasers: Eraser[] = [];
-  if (has('api') && readRedis && subscriptions) {
-    const queue = new WebhookQueue(readRedis, config.redisPrefix);
+  if (apiQueue && subscriptions) {
     erasers.push(
-      { name: 'queuedEventsRemoved', erase: (respondentId) => queue.erase(respondentId) },
+      { name: 'queuedEventsRemoved', erase: (respondentId) => apiQueue.erase(respondentId) },
       { name: 'deliveryAttemptsDeleted', erase: (rid) => subscriptions.eraseAttempts(rid) },
     );
   }
@@ -440,9 +442,10 @@ export async function start(options: StartOptions): Promise<Running> {
           now: Date.now,
         }),
       );
-    if (subscriptions) {
+    if (subscriptions && apiQueue) {
       resources.push(
         subscriptionRouter({
+          changed: () => apiQueue.subscriptionsChanged(),
           requireScope,
           store: subscriptions,
           policy: webhookPolicy,

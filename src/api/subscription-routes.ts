@@ -21,6 +21,8 @@ const SUBSCRIPTION_ID = /^sub_[A-Za-z0-9]{32}$/;
 export interface SubscriptionRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;
   readonly store: SubscriptionStore;
+  /** Tells the deliverers that subscriptions changed (WebhookQueue.subscriptionsChanged). */
+  readonly changed: () => Promise<void>;
   readonly policy: UrlPolicy;
   /** Resolves subscription hosts for the address check; the system resolver by default. */
   readonly resolve?: Resolver;
@@ -121,6 +123,7 @@ export function subscriptionRouter(deps: SubscriptionRoutesDeps): Router {
       createdAt: new Date(deps.now()).toISOString(),
     };
     await deps.store.create(subscription);
+    await deps.changed();
     res
       .status(201)
       .location(`/v1/subscriptions/${subscription.subscriptionId}`)
@@ -135,6 +138,7 @@ export function subscriptionRouter(deps: SubscriptionRoutesDeps): Router {
   router.delete('/v1/subscriptions/:id', admin, async (req, res) => {
     const s = await find(req.params.id, res.locals.surveys);
     await deps.store.delete(s.subscriptionId);
+    await deps.changed();
     res.status(204).end();
   });
 

@@ -71,18 +71,19 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   await Promise.all([consumer.connect(), dlq.connect()]);
   await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
 
-  // The subscriptions as last read, and when that read began: an event newer than that may
-  // belong to a subscription created since, so it waits for a newer read.
+  // The subscriptions as last read, and the change count read before that: the API counts every
+  // change in Redis before it answers, so a batch that sees another count reads them again before
+  // it matches its events, and every subscription gets the events accepted after its 201.
   let subscriptions = new Map<string, Subscription>();
-  let loadedAt = 0;
+  let loadedVersion: string | undefined;
   let loading: Promise<void> | undefined;
   const reload = () =>
     (loading ??= (async () => {
-      const began = now();
       try {
+        const version = await deps.queue.subscriptionsVersion();
         const list = await deps.subscriptions.list();
         subscriptions = new Map(list.map((s) => [s.subscriptionId, s]));
-        loadedAt = began;
+        loadedVersion = version;
       } finally {
         loading = undefined;
       }
@@ -103,13 +104,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
       if (event) events.push(event);
       else log(`events topic: skipped a record that is not an event at offset ${message.offset}`);
     }
-    const newest = Math.max(0, ...events.map((e) => Date.parse(e.timestamp)));
-    const waitFrom = now();
-    // Bounded, so an event stamped by a clock far ahead does not hold the partition.
-    while (loadedAt <= newest && payload.isRunning() && now() - waitFrom < 5000) {
-      await reload();
-      if (loadedAt <= newest) await sleep(20);
-    }
+    if ((await deps.queue.subscriptionsVersion()) !== loadedVersion) await reload();
     const at = now();
     const jobs: Job[] = [];
     for (const event of events) {

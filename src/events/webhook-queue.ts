@@ -99,6 +99,7 @@ export class WebhookQueue {
   readonly #due: string;
   readonly #jobs: string;
   readonly #done: string;
+  readonly #version: string;
 
   constructor(redis: Redis, prefix: string) {
     redis.defineCommand('npsWebhookSchedule', { numberOfKeys: 2, lua: SCHEDULE });
@@ -108,6 +109,7 @@ export class WebhookQueue {
     this.#due = `${prefix}webhooks:due`;
     this.#jobs = `${prefix}webhooks:jobs`;
     this.#done = `${prefix}webhooks:done:`;
+    this.#version = `${prefix}webhooks:subscriptions-version`;
   }
 
   /** Queues the jobs due at `dueAt`; resolves to how many were new. */
@@ -160,6 +162,19 @@ export class WebhookQueue {
   async drop(job: Job): Promise<void> {
     const member = jobMember(job.subscriptionId, job.event.id);
     await this.#redis.multi().hdel(this.#jobs, member).zrem(this.#due, member).exec();
+  }
+
+  /**
+   * Says that subscriptions changed (created or deleted): deliverers read them again before they
+   * match the next events, without reading ClickHouse for every batch.
+   */
+  async subscriptionsChanged(): Promise<void> {
+    await this.#redis.incr(this.#version);
+  }
+
+  /** The count of subscription changes so far; compared, never interpreted. */
+  async subscriptionsVersion(): Promise<string> {
+    return (await this.#redis.get(this.#version)) ?? '0';
   }
 
   /** Jobs waiting (for their first attempt or a retry). */
