@@ -234,6 +234,7 @@ export async function start(options: StartOptions): Promise<Running> {
       recontact: new InvitationMarks(processRedis, marksOptions),
       ...(cases && { cases }),
       events,
+      caseRule: config.caseRule,
       topic: config.topic,
       deadLetterTopic: config.deadLetterTopic,
       groupId: config.consumerGroup,

@@ -573,4 +573,54 @@ describe('outbound webhooks', () => {
       );
     },
   );
+
+  it('a detractor event names the case it opened, and a change to that case reaches subscribers as case.updated', async () => {
+    const pipeline = await startPipeline(['ingest', 'process', 'api', 'deliver'], {
+      ...pipelineEnv(),
+      ...WEBHOOK_ENV,
+    });
+    const hook = await receiver();
+    const surveyId = uniqueName('hook-cases');
+    const sub = await subscribe(pipeline.url, {
+      url: hook.url,
+      events: ['response.detractor', 'case.updated'],
+      surveyId,
+    });
+    hook.useSecret(sub.secret);
+    const posted = await api(pipeline.url, '/v1/responses', {
+      key: INGEST_KEY,
+      body: [
+        { surveyId, responseId: 'angry', score: 2, comment: 'Pakken kom aldrig' },
+        { surveyId, responseId: 'happy', score: 10 },
+      ],
+    });
+    expect(posted.status).toBe(202);
+    await eventually(
+      polled(() => hook.delivered('response.detractor').size),
+      (n) => n === 1,
+    );
+    const detractor = hook.received.find((r) => r.body.type === 'response.detractor');
+    expect(detractor?.body.data).toMatchObject({ responseId: 'angry', score: 2 });
+    const caseId = String(detractor?.body.data.caseId);
+    // The case the event names exists, for the same response.
+    const opened = await eventually(
+      () => api(pipeline.url, `/v1/cases/${caseId}`, { key: ADMIN_KEY }),
+      (res) => res.status === 200,
+    );
+    expect(opened.body).toMatchObject({ caseId, responseId: 'angry', status: 'open' });
+
+    const patched = await api(pipeline.url, `/v1/cases/${caseId}`, {
+      key: ADMIN_KEY,
+      method: 'PATCH',
+      body: { status: 'contacted', note: 'Ringet op, ny pakke sendt' },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    await eventually(
+      polled(() => hook.delivered('case.updated').size),
+      (n) => n === 1,
+    );
+    const updated = hook.received.find((r) => r.body.type === 'case.updated');
+    expect(updated?.body.data).toMatchObject({ caseId, status: 'contacted' });
+    expect(hook.unverified).toEqual([]);
+  });
 });
