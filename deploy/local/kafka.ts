@@ -107,8 +107,8 @@ export function kafkaService(ctx: StackContext): LocalService {
           ...common,
           'kafka.tools.StorageTool',
           'format',
-          '-t',
-          clusterId,
+          // One argument, so an id that starts with '-' (1 in 64) is not taken for an option.
+          `--cluster-id=${clusterId}`,
           '-c',
           properties,
         ]);
