@@ -86,6 +86,17 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   await consumer.subscribe({ topic: deps.topic, fromBeginning: true });
   // Shifts a crash left between Redis and ClickHouse go in before anything new is detected.
   await flushShifts(deps, await deps.shifts.detectors.pending());
+  // And again now and then, for a crashed processor that is not started again: what a live one
+  // has pending is written twice at worst, which its id folds (and its event id repeats).
+  const orphans = setInterval(() => {
+    void deps.shifts.detectors
+      .pending()
+      .then((pending) => flushShifts(deps, pending))
+      .catch((error: unknown) => {
+        log(`pending shifts not written yet: ${describeError(error)}`);
+      });
+  }, ORPHAN_SHIFTS_EVERY_MS);
+  orphans.unref();
   const health = new SinkHealth();
   // Per partition, the ClickHouse fences (History.fences), read again after every rebalance.
   const partitionFences = new Map<number, Fences>();
@@ -263,6 +274,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     down: () => health.down(),
     close: () =>
       (closing ??= (async () => {
+        clearInterval(orphans);
         await consumer.disconnect().catch(() => undefined);
         await dlq.disconnect().catch(() => undefined);
       })()),
@@ -368,6 +380,7 @@ class SinkHealth {
 }
 
 const MAX_BACKOFF_MS = 15_000;
+const ORPHAN_SHIFTS_EVERY_MS = 60_000;
 const HEARTBEAT_EVERY_MS = 3000;
 
 /**
