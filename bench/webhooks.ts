@@ -1,0 +1,218 @@
+/**
+ * Webhook latency: how long a detractor takes from its 202 to a healthy receiver.
+ *
+ * One process runs every role (ingest, process, api, deliver) on the local stack with an embedded
+ * ClickHouse; a receiver on loopback verifies each delivery's signature (standardwebhooks) and
+ * notes its arrival. Responses are posted over HTTP at a steady rate (batches of 10 every 10 ms:
+ * 1,000 responses a second by default), scores 0-10 in turn, so 7 in 11 are detractors. Latency of
+ * a detractor = arrival at the receiver - the 202 of the request that carried it.
+ *
+ *   npm run bench:webhooks -- --seconds 30 --rate 1000 --runs 3
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { Webhook } from 'standardwebhooks';
+import { up } from '../deploy/local/stack.js';
+import { loadConfig } from '../src/config/config.js';
+import { start } from '../src/start.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '30' },
+    rate: { type: 'string', default: '1000' },
+    runs: { type: 'string', default: '3' },
+  },
+});
+const seconds = Number(values.seconds);
+const rate = Number(values.rate);
+const runs = Number(values.runs);
+const BATCH = 10;
+const INGEST_KEY = 'bench-ingest-key-0123456789';
+const ADMIN_KEY = 'bench-admin-key-0123456789';
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+function median(xs: readonly number[]): number {
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
+}
+
+async function receiver() {
+  const arrivals = new Map<string, number>();
+  let unverified = 0;
+  let secret = '';
+  const server = createServer((req, res) => {
+    let raw = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (raw += chunk));
+    req.on('end', () => {
+      const at = performance.now();
+      try {
+        new Webhook(secret).verify(
+          raw,
+          req.headers as IncomingHttpHeaders & Record<string, string>,
+        );
+      } catch {
+        unverified++;
+      }
+      const body = JSON.parse(raw) as { data: { responseId: string } };
+      if (!arrivals.has(body.data.responseId)) arrivals.set(body.data.responseId, at);
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    arrivals,
+    unverified: () => unverified,
+    useSecret: (s: string) => {
+      secret = s;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function oneRun(run: number) {
+  const id = randomUUID().replaceAll('-', '');
+  const chFolder = mkdtempSync(join(tmpdir(), 'nps-bench-hooks-'));
+  const config = loadConfig({
+    ...process.env,
+    NPS_TOPIC: `bench.${id}`,
+    NPS_DLQ_TOPIC: `bench.${id}.dlq`,
+    NPS_EVENTS_TOPIC: `bench.events.${id}`,
+    NPS_EVENTS_DLQ_TOPIC: `bench.events.${id}.dlq`,
+    NPS_INVITATION_TOPIC: `bench.invitations.${id}`,
+    NPS_CONSUMER_GROUP: `bench-${id}`,
+    NPS_REDIS_PREFIX: `bench:${id}:`,
+    CLICKHOUSE_DATABASE: `bench_${id}`,
+    NPS_API_KEYS: `${INGEST_KEY}:ingest,${ADMIN_KEY}:admin`,
+    NPS_RATE_LIMIT_PER_KEY: '0',
+    NPS_RATE_LIMIT_PER_IP: '0',
+    NPS_WEBHOOK_ALLOW_HTTP: '1',
+    NPS_WEBHOOK_ALLOW_PRIVATE: '1',
+    NPS_SESSION_SECRET: 'bench-session-secret-0123456789abcdef',
+  });
+  const stack = await up(config);
+  const endpoints = {
+    ...stack.endpoints,
+    clickhouse: { kind: 'embedded' as const, path: chFolder },
+  };
+  const pipeline = await start({
+    config,
+    endpoints,
+    roles: ['ingest', 'process', 'api', 'deliver'],
+    port: 0,
+    log: () => undefined,
+  });
+  const hook = await receiver();
+  const created = await fetch(`${pipeline.url}/v1/subscriptions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ url: hook.url, events: ['response.detractor'] }),
+  });
+  hook.useSecret(((await created.json()) as { secret: string }).secret);
+  // Let the processor and the deliverer join their groups before the clock starts.
+  await sleep(5000);
+
+  const surveyId = `hooks-${id}`;
+  const accepted = new Map<string, number>();
+  const requests = Math.round((seconds * rate) / BATCH);
+  const every = (1000 * BATCH) / rate;
+  const began = performance.now();
+  const inFlight: Promise<void>[] = [];
+  const cpuBefore = process.cpuUsage();
+  for (let r = 0; r < requests; r++) {
+    const due = began + r * every;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    const items = Array.from({ length: BATCH }, (_, i) => ({
+      surveyId,
+      responseId: `r-${r * BATCH + i}`,
+      score: (r * BATCH + i) % 11,
+    }));
+    inFlight.push(
+      fetch(`${pipeline.url}/v1/responses`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${INGEST_KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify(items),
+      }).then(async (res) => {
+        await res.arrayBuffer();
+        const at = performance.now();
+        if (res.status !== 202) throw new Error(`ingest answered ${res.status}`);
+        for (const item of items) if (item.score <= 6) accepted.set(item.responseId, at);
+      }),
+    );
+  }
+  await Promise.all(inFlight);
+  const sentSeconds = (performance.now() - began) / 1000;
+  const deadline = performance.now() + 120_000;
+  while (hook.arrivals.size < accepted.size && performance.now() < deadline) await sleep(50);
+  const cpu = process.cpuUsage(cpuBefore);
+
+  const latencies = [...accepted].map(([responseId, at]) => {
+    const arrived = hook.arrivals.get(responseId);
+    return arrived === undefined ? Number.POSITIVE_INFINITY : arrived - at;
+  });
+  latencies.sort((a, b) => a - b);
+  await hook.close();
+  await pipeline.close();
+  const kafka = new Kafka({ brokers: [...endpoints.kafkaBrokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin
+    .deleteTopics({
+      topics: [
+        config.topic,
+        config.deadLetterTopic,
+        config.eventsTopic,
+        config.eventsDeadLetterTopic,
+        config.invitationTopic,
+      ],
+    })
+    .catch(() => undefined);
+  await admin.disconnect();
+  rmSync(chFolder, { recursive: true, force: true });
+
+  const result = {
+    run,
+    offeredPerSecond: rate,
+    sentPerSecond: Math.round((requests * BATCH) / sentSeconds),
+    detractors: accepted.size,
+    delivered: hook.arrivals.size,
+    unverified: hook.unverified(),
+    p50Ms: Math.round(percentile(latencies, 50)),
+    p99Ms: Math.round(percentile(latencies, 99)),
+    maxMs: Math.round(latencies.at(-1) ?? Number.NaN),
+    // One process runs the load and the service: its CPU use over the run, in cores.
+    cpuCores: Number(
+      ((cpu.user + cpu.system) / 1e6 / ((performance.now() - began) / 1000)).toFixed(2),
+    ),
+  };
+  console.log(JSON.stringify(result));
+  return result;
+}
+
+const results = [];
+for (let run = 1; run <= runs; run++) results.push(await oneRun(run));
+console.log(
+  `\nmedian of ${runs} runs of ${seconds} s at ${rate} responses/s offered: ` +
+    `${median(results.map((r) => r.sentPerSecond))} responses/s sent, detractor 202 -> receiver ` +
+    `p50 ${median(results.map((r) => r.p50Ms))} ms, p99 ${median(results.map((r) => r.p99Ms))} ms`,
+);
+process.exit(0);
