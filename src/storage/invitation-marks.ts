@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis';
+import { luaScript } from './lua-script.js';
+import { RedisKeys } from './redis-keys.js';
 
 /**
- * Invitation state in Redis, shared by every ingest process (this module owns the key layout):
+ * Invitation state in Redis, shared by every ingest process (keys: src/storage/redis-keys.ts):
  *
  * - `inv:<invitationId>` = "<fingerprint>|<createdAt ms>", kept for the link lifetime: a retry with
  *   the same invitationId finds its first creation and gets the same token (same expiry), and is
@@ -16,7 +18,7 @@ import type { Redis } from 'ioredis';
  *   however often scanners and people open it.
  */
 
-/** Reply codes of RESERVE, the one place they are written down (pasted into the Lua below). */
+/** Reply codes of RESERVE, the one place they are written down (the script declares the same). */
 export const CREATED = 1;
 export const EXISTING = 2;
 export const THROTTLED = 3;
@@ -27,49 +29,10 @@ export type Reservation =
   | { readonly outcome: 'throttled'; readonly throttledUntil: number }
   | { readonly outcome: 'conflict' };
 
-// KEYS[1]: inv:<id>, KEYS[2]: recontact:<respondent> (any key when there is no respondent).
-// ARGV: fingerprint, now (ms), recontact window (ms; 0: off), invitation ttl (ms), invitation id,
-// '1' when there is a respondent. Reply: {code, ms}: CREATED with now, EXISTING with the first
-// creation, THROTTLED with the end of the window, CONFLICT with 0.
-const RESERVE = `
-local existing = redis.call('GET', KEYS[1])
-if existing then
-  local fp, created = string.match(existing, '^(.*)|(%d+)$')
-  if fp ~= ARGV[1] then return { ${CONFLICT}, '0' } end
-  return { ${EXISTING}, created }
-end
-local now, window = tonumber(ARGV[2]), tonumber(ARGV[3])
-local watched = ARGV[6] == '1' and window > 0
-if watched then
-  local mark = redis.call('GET', KEYS[2])
-  local at = mark and tonumber(string.match(mark, '|(%d+)$'))
-  if at and at + window > now then return { ${THROTTLED}, string.format('%d', at + window) } end
-end
-redis.call('SET', KEYS[1], ARGV[1] .. '|' .. ARGV[2], 'PX', ARGV[4])
-if watched then redis.call('SET', KEYS[2], ARGV[5] .. '|' .. ARGV[2], 'PX', window) end
-return { ${CREATED}, ARGV[2] }
-`;
-
-// KEYS: inv:<id>, recontact:<respondent>. ARGV: their values as RESERVE set them. Deletes each only
-// while it still holds that value, so a rollback never removes a later contact's mark.
-const RELEASE = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-if redis.call('GET', KEYS[2]) == ARGV[2] then redis.call('DEL', KEYS[2]) end
-return 0
-`;
-
-// KEYS[1]: recontact:<respondent>. ARGV: answered at (ms), window (ms), now (ms). Moves the mark to
-// the answer unless it holds a later contact already; nothing when the window is over.
-const ANSWERED = `
-local at = tonumber(ARGV[1])
-local mark = redis.call('GET', KEYS[1])
-local before = mark and tonumber(string.match(mark, '|(%d+)$'))
-if before and before >= at then return 0 end
-local left = at + tonumber(ARGV[2]) - tonumber(ARGV[3])
-if left <= 0 then return 0 end
-redis.call('SET', KEYS[1], '|' .. ARGV[1], 'PX', string.format('%d', left))
-return 1
-`;
+// The scripts, with their KEYS, ARGV and replies, are in src/storage/lua/invitation-*.lua.
+const RESERVE = luaScript('invitation-reserve', { CREATED, EXISTING, THROTTLED, CONFLICT });
+const RELEASE = luaScript('invitation-release');
+const ANSWERED = luaScript('invitation-answered');
 
 export interface ReserveRequest {
   readonly invitationId: string;
@@ -82,25 +45,17 @@ export interface ReserveRequest {
 
 export class InvitationMarks {
   readonly #redis: Redis;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
   readonly #windowMs: number;
 
   /** `recontactDays` 0 turns throttling off (nothing is marked). */
   constructor(redis: Redis, options: { prefix: string; recontactDays: number }) {
     this.#redis = redis;
-    this.#prefix = options.prefix;
+    this.#keys = new RedisKeys(options.prefix);
     this.#windowMs = options.recontactDays * 24 * 3_600_000;
     redis.defineCommand('npsInvitationReserve', { numberOfKeys: 2, lua: RESERVE });
     redis.defineCommand('npsInvitationRelease', { numberOfKeys: 2, lua: RELEASE });
     redis.defineCommand('npsInvitationAnswered', { numberOfKeys: 1, lua: ANSWERED });
-  }
-
-  #invKey(invitationId: string): string {
-    return `${this.#prefix}inv:${invitationId}`;
-  }
-
-  #recontactKey(respondentId: string | null): string {
-    return `${this.#prefix}recontact:${respondentId ?? ''}`;
   }
 
   /**
@@ -113,8 +68,8 @@ export class InvitationMarks {
     const pipeline = this.#redis.pipeline();
     for (const r of requests) {
       (pipeline as unknown as Commands).npsInvitationReserve(
-        this.#invKey(r.invitationId),
-        this.#recontactKey(r.respondentId),
+        this.#keys.invitation(r.invitationId),
+        this.#keys.recontact(r.respondentId),
         r.fingerprint,
         String(r.now),
         String(this.#windowMs),
@@ -145,8 +100,8 @@ export class InvitationMarks {
     const pipeline = this.#redis.pipeline();
     for (const r of created) {
       (pipeline as unknown as Commands).npsInvitationRelease(
-        this.#invKey(r.invitationId),
-        this.#recontactKey(r.respondentId),
+        this.#keys.invitation(r.invitationId),
+        this.#keys.recontact(r.respondentId),
         `${r.fingerprint}|${r.createdAt}`,
         r.respondentId === null ? '' : `${r.invitationId}|${r.createdAt}`,
       );
@@ -163,7 +118,7 @@ export class InvitationMarks {
     const pipeline = this.#redis.pipeline();
     for (const a of answers) {
       (pipeline as unknown as Commands).npsInvitationAnswered(
-        this.#recontactKey(a.respondentId),
+        this.#keys.recontact(a.respondentId),
         String(a.at),
         String(this.#windowMs),
         String(now),
@@ -175,24 +130,18 @@ export class InvitationMarks {
   /** Whether this is the first open of the link (kept until the link expires). */
   async firstOpen(invitationId: string, expiresAt: number, now: number): Promise<boolean> {
     const ttl = Math.max(1000, expiresAt - now);
-    const set = await this.#redis.set(
-      `${this.#prefix}opened:${invitationId}`,
-      '1',
-      'PX',
-      ttl,
-      'NX',
-    );
+    const set = await this.#redis.set(this.#keys.opened(invitationId), '1', 'PX', ttl, 'NX');
     return set === 'OK';
   }
 
   /** Forgets a first open whose fact could not be published, so the next open publishes it. */
   async forgetOpen(invitationId: string): Promise<void> {
-    await this.#redis.del(`${this.#prefix}opened:${invitationId}`);
+    await this.#redis.del(this.#keys.opened(invitationId));
   }
 
   /** Erasure: the respondent's recontact mark. Returns how many marks were deleted (0 or 1). */
   async erase(respondentId: string): Promise<number> {
-    return this.#redis.del(this.#recontactKey(respondentId));
+    return this.#redis.del(this.#keys.recontact(respondentId));
   }
 }
 

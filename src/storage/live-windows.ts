@@ -12,6 +12,8 @@ import {
 import type { WindowName } from '../domain/windows.js';
 import { erasureTag } from '../domain/erasure.js';
 import { DEFAULT_SEGMENT_MAX_VALUES, OTHER_SEGMENT } from '../domain/segment.js';
+import { luaScript } from './lua-script.js';
+import { RedisKeys, segmentSlice } from './redis-keys.js';
 
 /**
  * Live NPS windows in Redis. Each (survey, channel or all) has minute, hour and day buckets: hashes
@@ -47,7 +49,7 @@ export interface LiveRecord {
 
 /**
  * What the batch script decided for one record. The one place these codes are written down: the
- * Lua script below is built from them.
+ * script (lua/live-apply-batch.lua) declares the same values and is refused at load otherwise.
  */
 /** A first copy counted now (above the partition's fence): history stores it, detectors see it. */
 export const FIRST_COPY = 1;
@@ -68,143 +70,16 @@ export function isFirstCopy(outcome: number | undefined): boolean {
 
 const CATEGORY_FIELD = { promoter: 'p', passive: 's', detractor: 'd' } as const;
 
-// KEYS[1]: the partition's fence, KEYS[2]: the erasure counter. ARGV: seen ttl (s), record count,
-// segment values tracked per survey and key, then per record: seen key, mark, offset, category
-// field, erased key or '', received at (ms), respondent index key or '', index field, index value,
-// index expire-at (s), bucket count, then (bucket key, expire-at s) pairs, segment count, then
-// (encoded key, admitted set key, encoded value) triples. Returns per record FIRST_COPY,
-// FIRST_COPY_REPLAYED, REPEAT or ERASED (the constants above, pasted in), then the erasure counter.
-const APPLY_BATCH = `
-local fence = tonumber(redis.call('GET', KEYS[1]) or '-1')
-local ttl = ARGV[1]
-local n = tonumber(ARGV[2])
-local maxValues = tonumber(ARGV[3])
-local i = 4
-local out = {}
-local incr = {}
-local expiry = {}
-local top = fence
-for r = 1, n do
-  local seenKey, mark, offset, field = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]
-  local erasedKey, receivedAt = ARGV[i + 4], tonumber(ARGV[i + 5])
-  local indexKey, indexField, indexValue, indexAt = ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], tonumber(ARGV[i + 9])
-  local nb = tonumber(ARGV[i + 10])
-  local s = i + 11 + 2 * nb
-  local ns = tonumber(ARGV[s])
-  local erased = false
-  if erasedKey ~= '' then
-    local cut = redis.call('GET', erasedKey)
-    erased = cut ~= false and receivedAt <= tonumber(cut)
-  end
-  if erased then
-    out[r] = ${ERASED}
-  else
-    local first = redis.call('SET', seenKey, mark, 'NX', 'EX', ttl)
-    if first then first = true else first = (redis.call('GET', seenKey) == mark) end
-    if not first then
-      out[r] = ${REPEAT}
-    elseif offset <= fence then
-      out[r] = ${FIRST_COPY_REPLAYED}
-    else
-      out[r] = ${FIRST_COPY}
-      -- Each segment value is mapped here, once: tracked already, admitted while there is room,
-      -- else other. Too old to count anywhere (no buckets): nothing to admit.
-      local tags = {}
-      if nb > 0 and ns > 0 then
-        -- The set lives as long as the longest-lived bucket it decided for.
-        local lastAt = 0
-        for b = 1, nb do
-          local at = tonumber(ARGV[i + 10 + 2 * b])
-          if lastAt < at then lastAt = at end
-        end
-        for d = 1, ns do
-          local encKey, setKey, value = ARGV[s + 3 * d - 2], ARGV[s + 3 * d - 1], ARGV[s + 3 * d]
-          local mapped = '${OTHER_SEGMENT}'
-          if value ~= '${OTHER_SEGMENT}' then
-            if redis.call('SISMEMBER', setKey, value) == 1 then
-              mapped = value
-            elseif redis.call('SCARD', setKey) < maxValues then
-              redis.call('SADD', setKey, value)
-              mapped = value
-            end
-          end
-          tags[d] = encKey .. '=' .. mapped
-          if (expiry[setKey] or 0) < lastAt then expiry[setKey] = lastAt end
-        end
-      end
-      local j = i + 11
-      for b = 1, nb do
-        local key, at = ARGV[j], tonumber(ARGV[j + 1])
-        incr[key] = incr[key] or {}
-        incr[key][field] = (incr[key][field] or 0) + 1
-        if (expiry[key] or 0) < at then expiry[key] = at end
-        for _, tag in ipairs(tags) do
-          local sliced = key .. ':' .. tag
-          incr[sliced] = incr[sliced] or {}
-          incr[sliced][field] = (incr[sliced][field] or 0) + 1
-          if (expiry[sliced] or 0) < at then expiry[sliced] = at end
-        end
-        j = j + 2
-      end
-      if indexKey ~= '' and nb > 0 then
-        local entry = indexValue
-        for _, tag in ipairs(tags) do entry = entry .. '\\t' .. tag end
-        redis.call('HSET', indexKey, indexField, entry)
-        if (expiry[indexKey] or 0) < indexAt then expiry[indexKey] = indexAt end
-      end
-    end
-  end
-  if offset > top then top = offset end
-  i = s + 1 + 3 * ns
-end
-for key, fields in pairs(incr) do
-  for field, count in pairs(fields) do redis.call('HINCRBY', key, field, count) end
-end
-for key, at in pairs(expiry) do
-  if redis.call('EXPIRETIME', key) < at then redis.call('EXPIREAT', key, at) end
-end
-if top > fence then redis.call('SET', KEYS[1], string.format('%d', top)) end
-out[n + 1] = tonumber(redis.call('GET', KEYS[2]) or '0')
-return out
-`;
-
-// KEYS: erased key, respondent index, erasure counter. ARGV: now (ms). Marks the respondent
-// erased up to now or the latest receivedAt in the index (so a clock behind ingest's cannot leave
-// an indexed record outside the cut), counts the erasure, returns the cut and the index.
-const BEGIN_ERASURE = `
-local cut = tonumber(ARGV[1])
-local entries = redis.call('HGETALL', KEYS[2])
-for e = 2, #entries, 2 do
-  local received = tonumber(string.match(entries[e], '^[^\\t]*\\t[^\\t]*\\t[^\\t]*\\t([^\\t]*)'))
-  if received and received > cut then cut = received end
-end
-local before = tonumber(redis.call('GET', KEYS[1]) or '0')
-if before > cut then cut = before end
-redis.call('SET', KEYS[1], string.format('%d', cut))
-redis.call('INCR', KEYS[3])
-return { string.format('%d', cut), entries }
-`;
-
-// KEYS[1]: respondent index. ARGV: count, then per record: index field, category field, bucket
-// count, bucket keys. Takes each still-indexed record out of the buckets that still exist (an
-// expired bucket no longer counts in any window); returns how many records it took out.
-const FINISH_ERASURE = `
-local n = tonumber(ARGV[1])
-local i = 2
-local removed = 0
-for r = 1, n do
-  local indexField, field, nb = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  if redis.call('HDEL', KEYS[1], indexField) == 1 then
-    removed = removed + 1
-    for b = 1, nb do
-      local key = ARGV[i + 2 + b]
-      if redis.call('EXISTS', key) == 1 then redis.call('HINCRBY', key, field, -1) end
-    end
-  end
-  i = i + 3 + nb
-end
-return removed
-`;
+// The scripts, with their KEYS, ARGV and replies, are in src/storage/lua/live-*.lua.
+const APPLY_BATCH = luaScript('live-apply-batch', {
+  FIRST_COPY,
+  REPEAT,
+  ERASED,
+  FIRST_COPY_REPLAYED,
+  OTHER_SEGMENT,
+});
+const BEGIN_ERASURE = luaScript('live-begin-erasure');
+const FINISH_ERASURE = luaScript('live-finish-erasure');
 
 const SCRIPT_CHUNK = 1000;
 
@@ -230,7 +105,7 @@ interface LiveWindowsCommands {
 export class LiveWindows {
   readonly #redis: Redis;
   readonly #commands: LiveWindowsCommands;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
   readonly #seenTtlSeconds: number;
   readonly #erasureSecret: string | undefined;
   readonly #segmentKeys: readonly string[];
@@ -250,7 +125,7 @@ export class LiveWindows {
   ) {
     this.#redis = redis;
     this.#commands = redis as unknown as LiveWindowsCommands;
-    this.#prefix = options.prefix;
+    this.#keys = new RedisKeys(options.prefix);
     this.#seenTtlSeconds = options.dedupeDays * 86_400;
     this.#erasureSecret = options.erasureSecret;
     // Sorted, so a record's slices are listed (and indexed) the same way by every process.
@@ -261,15 +136,6 @@ export class LiveWindows {
     redis.defineCommand('npsFinishErasure', { numberOfKeys: 1, lua: FINISH_ERASURE });
   }
 
-  #bucketKey(surveyId: string, channel: Channel | null, level: string, index: number): string {
-    return `${this.#prefix}live:${surveyId}:${channel ?? '*'}:${level}:${index}`;
-  }
-
-  /** The set of a survey's tracked values of a segment key (URI-encoded, like the key). */
-  #admittedKey(surveyId: string, key: string): string {
-    return `${this.#prefix}segvals:${surveyId}:${encodeURIComponent(key)}`;
-  }
-
   /** The buckets (all-channel and per-channel) a response counts in; none once too old. */
   #bucketsOf(surveyId: string, channel: Channel, respondedAt: number, nowMs: number): BucketRef[] {
     if (respondedAt < nowMs - (LONGEST_WINDOW_MINUTES + 1) * 60_000) return [];
@@ -277,23 +143,15 @@ export class LiveWindows {
     for (const bucket of bucketsOf(respondedAt)) {
       const expireAt = Math.ceil(bucketExpiry(bucket) / 1000);
       refs.push(
-        { key: this.#bucketKey(surveyId, null, bucket.level, bucket.index), expireAt },
-        { key: this.#bucketKey(surveyId, channel, bucket.level, bucket.index), expireAt },
+        { key: this.#keys.bucket(surveyId, null, bucket.level, bucket.index), expireAt },
+        { key: this.#keys.bucket(surveyId, channel, bucket.level, bucket.index), expireAt },
       );
     }
     return refs;
   }
 
   #erasedKey(respondentId: string): string {
-    return `${this.#prefix}erased:${erasureTag(this.#erasureSecret, respondentId)}`;
-  }
-
-  #indexKey(respondentId: string): string {
-    return `${this.#prefix}resp:${respondentId}`;
-  }
-
-  get #erasuresKey(): string {
-    return `${this.#prefix}erasures`;
+    return this.#keys.erased(erasureTag(this.#erasureSecret, respondentId));
   }
 
   /**
@@ -309,7 +167,7 @@ export class LiveWindows {
     records: readonly LiveRecord[],
     nowMs: number,
   ): Promise<{ outcomes: number[]; erasures: number }> {
-    const fence = `${this.#prefix}fence:${topic}:${partition}`;
+    const fence = this.#keys.fence(topic, partition);
     const outcomes: number[] = [];
     let erasures: number | undefined;
     for (let start = 0; start < records.length; start += SCRIPT_CHUNK) {
@@ -321,7 +179,7 @@ export class LiveWindows {
       ];
       for (const { response, offset } of chunk)
         this.#pushRecordArgs(args, response, partition, offset, nowMs);
-      const out = await this.#commands.npsApplyBatch(fence, this.#erasuresKey, args);
+      const out = await this.#commands.npsApplyBatch(fence, this.#keys.erasures, args);
       outcomes.push(...out.slice(0, chunk.length));
       erasures ??= out[chunk.length] ?? 0;
     }
@@ -338,7 +196,7 @@ export class LiveWindows {
   ): void {
     const field = CATEGORY_FIELD[classify(r.score)];
     const buckets = this.#bucketsOf(r.surveyId, r.channel, r.respondedAt, nowMs);
-    args.push(`${this.#prefix}seen:${r.responseId}`, `${partition}:${offset}`, offset, field);
+    args.push(this.#keys.seen(r.responseId), `${partition}:${offset}`, offset, field);
     if (r.respondentId === null) args.push('', r.receivedAt, '', '', '', 0);
     else {
       let indexAt = 0;
@@ -346,7 +204,7 @@ export class LiveWindows {
       args.push(
         this.#erasedKey(r.respondentId),
         r.receivedAt,
-        this.#indexKey(r.respondentId),
+        this.#keys.respondentIndex(r.respondentId),
         r.responseId,
         `${field}\t${r.channel}\t${String(r.respondedAt)}\t${String(r.receivedAt)}\t${r.surveyId}`,
         indexAt,
@@ -359,7 +217,7 @@ export class LiveWindows {
     for (const k of keys) {
       args.push(
         encodeURIComponent(k),
-        this.#admittedKey(r.surveyId, k),
+        this.#keys.segmentValues(r.surveyId, k),
         encodeURIComponent(r.segment[k] ?? ''),
       );
     }
@@ -367,7 +225,7 @@ export class LiveWindows {
 
   /** How many erasures have begun, ever (a counter only compared with itself). */
   async erasureCount(): Promise<number> {
-    return Number((await this.#redis.get(this.#erasuresKey)) ?? 0);
+    return Number((await this.#redis.get(this.#keys.erasures)) ?? 0);
   }
 
   /** The instant up to which each respondent is erased, or null when they are not. */
@@ -383,11 +241,11 @@ export class LiveWindows {
    * bucket a window can still read. Safe to repeat.
    */
   async erase(respondentId: string, nowMs: number): Promise<{ cut: number; removed: number }> {
-    const index = this.#indexKey(respondentId);
+    const index = this.#keys.respondentIndex(respondentId);
     const [cut, entries] = await this.#commands.npsBeginErasure(
       this.#erasedKey(respondentId),
       index,
-      this.#erasuresKey,
+      this.#keys.erasures,
       nowMs,
     );
     const args: (string | number)[] = [entries.length / 2];
@@ -407,7 +265,7 @@ export class LiveWindows {
   /** Restores erasure marks from ClickHouse's list, after Redis lost its data. */
   async restoreErasures(marks: readonly { tag: string; cut: number }[]): Promise<void> {
     const pipeline = this.#redis.pipeline();
-    for (const { tag, cut } of marks) pipeline.set(`${this.#prefix}erased:${tag}`, String(cut));
+    for (const { tag, cut } of marks) pipeline.set(this.#keys.erased(tag), String(cut));
     await pipeline.exec();
   }
 
@@ -418,7 +276,7 @@ export class LiveWindows {
    */
   async segmentBucket(surveyId: string, key: string, value: string): Promise<string> {
     if (value === OTHER_SEGMENT) return value;
-    const admitted = this.#admittedKey(surveyId, key);
+    const admitted = this.#keys.segmentValues(surveyId, key);
     const [[, member], [, size]] = ((await this.#redis
       .multi()
       .sismember(admitted, encodeURIComponent(value))
@@ -439,14 +297,11 @@ export class LiveWindows {
     segment?: { readonly key: string; readonly bucket: string },
   ): Promise<Tally & { from: number; to: number }> {
     const { from, to } = windowRange(window, nowMs);
-    const slice =
-      segment === undefined
-        ? ''
-        : `:${encodeURIComponent(segment.key)}=${encodeURIComponent(segment.bucket)}`;
+    const slice = segment === undefined ? '' : segmentSlice(segment.key, segment.bucket);
     const pipeline = this.#redis.pipeline();
     for (const bucket of coveringBuckets(from, to)) {
       pipeline.hmget(
-        this.#bucketKey(surveyId, channel, bucket.level, bucket.index) + slice,
+        this.#keys.bucket(surveyId, channel, bucket.level, bucket.index) + slice,
         'p',
         's',
         'd',

@@ -3,10 +3,12 @@ import type { Channel } from '../domain/response.js';
 import { detectorId, observeBatch } from '../domain/shift-event.js';
 import type { ShiftEvent, ShiftInput, VersionedShiftState } from '../domain/shift-event.js';
 import type { ShiftOptions, ShiftState } from '../domain/shift.js';
+import { luaScript } from './lua-script.js';
+import { RedisKeys } from './redis-keys.js';
 
 /**
- * The shift detectors' state in Redis, and the shifts on their way to ClickHouse. The key layout,
- * all under the prefix, kept without expiry (a detector of a quiet survey must not forget its
+ * The shift detectors' state in Redis, and the shifts on their way to ClickHouse. The keys (see
+ * src/storage/redis-keys.ts), all under the prefix, kept without expiry (a detector of a quiet survey must not forget its
  * baseline):
  *
  * - `shift:<surveyId>` and `shift:<surveyId>:<channel>`: a detector, JSON `{"v": version, "s":
@@ -21,32 +23,13 @@ import type { ShiftOptions, ShiftState } from '../domain/shift.js';
  * states again and applies its answers to them.
  */
 
-/** Replies of the compare-and-set script; the one place they are written down. */
+/** Replies of the compare-and-set script; the one place they are written down (the script
+ * declares the same). */
 export const SHIFTS_STORED = 1;
 export const SHIFTS_CONFLICT = 0;
 
-// KEYS[1]: the pending hash, KEYS[2..n+1]: the detectors' state keys. ARGV[1]: n, then per state
-// key: the version it was read at (0: absent) and its new JSON; then the shift count, and per
-// shift: its id, its JSON and its shift-last key. Writes everything only when every state is
-// still at the version it was read at. Replies SHIFTS_STORED or SHIFTS_CONFLICT.
-const STORE_SHIFT_STATES = `
-local n = tonumber(ARGV[1])
-for k = 1, n do
-  local raw = redis.call('GET', KEYS[k + 1])
-  local version = 0
-  if raw then version = tonumber(cjson.decode(raw).v) end
-  if version ~= tonumber(ARGV[2 * k]) then return ${SHIFTS_CONFLICT} end
-end
-for k = 1, n do redis.call('SET', KEYS[k + 1], ARGV[2 * k + 1]) end
-local i = 2 * n + 2
-local m = tonumber(ARGV[i])
-for s = 1, m do
-  redis.call('HSET', KEYS[1], ARGV[i + 1], ARGV[i + 2])
-  redis.call('SET', ARGV[i + 3], ARGV[i + 2])
-  i = i + 3
-end
-return ${SHIFTS_STORED}
-`;
+// KEYS, ARGV and the reply: src/storage/lua/shifts-store-states.lua.
+const STORE_SHIFT_STATES = luaScript('shifts-store-states', { SHIFTS_STORED, SHIFTS_CONFLICT });
 
 interface ShiftCommands {
   npsStoreShiftStates(
@@ -62,25 +45,13 @@ const MAX_ATTEMPTS = 50;
 export class ShiftDetectors {
   readonly #redis: Redis;
   readonly #commands: ShiftCommands;
-  readonly #prefix: string;
+  readonly #keys: RedisKeys;
 
   constructor(redis: Redis, options: { prefix: string }) {
     this.#redis = redis;
     this.#commands = redis as unknown as ShiftCommands;
-    this.#prefix = options.prefix;
+    this.#keys = new RedisKeys(options.prefix);
     redis.defineCommand('npsStoreShiftStates', { lua: STORE_SHIFT_STATES });
-  }
-
-  #stateKey(id: string): string {
-    return `${this.#prefix}shift:${id}`;
-  }
-
-  #lastKey(id: string): string {
-    return `${this.#prefix}shift-last:${id}`;
-  }
-
-  get #pendingKey(): string {
-    return `${this.#prefix}shifts:pending`;
   }
 
   /**
@@ -98,7 +69,7 @@ export class ShiftDetectors {
       ids.add(detectorId({ surveyId, channel }));
     }
     const order = [...ids];
-    const keys = order.map((id) => this.#stateKey(id));
+    const keys = order.map((id) => this.#keys.shiftState(id));
     for (let attempt = 1; ; attempt++) {
       const raw = await this.#redis.mget(...keys);
       const stored = new Map<string, VersionedShiftState>();
@@ -121,12 +92,12 @@ export class ShiftDetectors {
         args.push(
           shift.shiftId,
           JSON.stringify(shift),
-          this.#lastKey(detectorId({ surveyId: shift.surveyId, channel: shift.channel })),
+          this.#keys.lastShift(detectorId({ surveyId: shift.surveyId, channel: shift.channel })),
         );
       }
       const reply = await this.#commands.npsStoreShiftStates(
         keys.length + 1,
-        [this.#pendingKey, ...keys],
+        [this.#keys.pendingShifts, ...keys],
         args,
       );
       if (reply === SHIFTS_STORED) return shifts;
@@ -137,17 +108,17 @@ export class ShiftDetectors {
 
   /** The shifts stored with their detectors and not yet confirmed in ClickHouse. */
   async pending(): Promise<ShiftEvent[]> {
-    const all = await this.#redis.hgetall(this.#pendingKey);
+    const all = await this.#redis.hgetall(this.#keys.pendingShifts);
     return Object.values(all).map((json) => JSON.parse(json) as ShiftEvent);
   }
 
   /** Forgets pending shifts, once ClickHouse holds them. */
   async clearPending(shiftIds: readonly string[]): Promise<void> {
-    if (shiftIds.length > 0) await this.#redis.hdel(this.#pendingKey, ...shiftIds);
+    if (shiftIds.length > 0) await this.#redis.hdel(this.#keys.pendingShifts, ...shiftIds);
   }
 
   /** The latest shift of a survey (channel null) or of one of its channels, as JSON; or null. */
   async lastShift(surveyId: string, channel: Channel | null): Promise<string | null> {
-    return this.#redis.get(this.#lastKey(detectorId({ surveyId, channel })));
+    return this.#redis.get(this.#keys.lastShift(detectorId({ surveyId, channel })));
   }
 }

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { NpsError } from '../errors.js';
 import type { History, StoredResponse } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
+import { RedisKeys } from '../storage/redis-keys.js';
 
 export interface RebuildDeps {
   readonly kafka: Kafka;
@@ -45,8 +46,8 @@ export async function rebuildLive(
   // values (segvals:) stay: with them every value maps to the bucket it was counted in before;
   // only when Redis lost them too are they admitted again, in the order of this replay.
   let keysCleared = 0;
-  for (const kind of ['live:', 'fence:', 'seen:', 'resp:']) {
-    const stream = deps.redis.scanStream({ match: `${deps.redisPrefix}${kind}*`, count: 1000 });
+  for (const match of new RedisKeys(deps.redisPrefix).rebuiltPatterns) {
+    const stream = deps.redis.scanStream({ match, count: 1000 });
     for await (const keys of stream as AsyncIterable<string[]>) {
       if (keys.length > 0) keysCleared += await deps.redis.unlink(...keys);
     }
