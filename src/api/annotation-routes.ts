@@ -4,7 +4,13 @@ import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
 import { compareNps } from '../domain/compare.js';
 import type { NpsComparison } from '../domain/compare.js';
-import { CHANNELS, SURVEY_ID, hasControlCharacters, parseIsoInstant } from '../domain/response.js';
+import {
+  CHANNELS,
+  SURVEY_ID,
+  SURVEY_ID_MESSAGE,
+  hasControlCharacters,
+  parseIsoInstant,
+} from '../domain/response.js';
 import type { FieldProblem } from '../domain/response.js';
 import type { Annotation, AnnotationStore } from '../storage/annotations.js';
 import type { ResponseStore } from '../storage/responses.js';
@@ -52,7 +58,7 @@ function checkAnnotation(body: unknown): {
       problems.push({ field, message: 'is not a field of an annotation' });
   }
   if (typeof surveyId !== 'string' || !SURVEY_ID.test(surveyId))
-    problems.push({ field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' });
+    problems.push({ field: 'surveyId', message: SURVEY_ID_MESSAGE });
   const atMs = typeof at === 'string' ? parseIsoInstant(at) : null;
   if (atMs === null)
     problems.push({ field: 'at', message: 'must be an ISO-8601 date-time with a time zone' });
@@ -71,10 +77,7 @@ function checkAnnotation(body: unknown): {
     annotationId !== undefined &&
     (typeof annotationId !== 'string' || !ANNOTATION_ID.test(annotationId))
   )
-    problems.push({
-      field: 'annotationId',
-      message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -',
-    });
+    problems.push({ field: 'annotationId', message: SURVEY_ID_MESSAGE });
   if (problems.length > 0) throw invalid(problems);
   return {
     surveyId: surveyId as string,
@@ -148,9 +151,7 @@ export function annotationRouter(deps: AnnotationRoutesDeps): Router {
   router.delete('/v1/annotations/:annotationId', deps.requireScope('admin'), async (req, res) => {
     const id = req.params.annotationId;
     if (typeof id !== 'string' || !ANNOTATION_ID.test(id))
-      throw invalid([
-        { field: 'annotationId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
-      ]);
+      throw invalid([{ field: 'annotationId', message: SURVEY_ID_MESSAGE }]);
     const existing = await deps.annotations.get(id);
     if (!existing) throw new HttpProblem(404, 'Not Found', `No annotation ${id}`);
     allowSurvey(res, existing.surveyId);
@@ -162,10 +163,7 @@ export function annotationRouter(deps: AnnotationRoutesDeps): Router {
     const problems: FieldProblem[] = [];
     const id = one(req, 'annotationId');
     if (id === undefined || !ANNOTATION_ID.test(id))
-      problems.push({
-        field: 'annotationId',
-        message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -',
-      });
+      problems.push({ field: 'annotationId', message: SURVEY_ID_MESSAGE });
     const days = Number(one(req, 'days') ?? '14');
     if (!Number.isInteger(days) || days < 1 || days > 365)
       problems.push({ field: 'days', message: 'must be an integer 1-365' });

@@ -1,4 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { sameSecret } from '../domain/same-secret.js';
 import type { Request, RequestHandler, Response } from 'express';
 import type { ApiKey, Scope } from '../config/config.js';
 import { HttpProblem } from './problem.js';
@@ -66,7 +67,7 @@ export function findKey(apiKeys: readonly ApiKey[], secret: string): ApiKey | un
   const given = createHash('sha256').update(secret).digest();
   let found: ApiKey | undefined;
   for (const key of apiKeys) {
-    if (timingSafeEqual(key.sha256, given)) found = key;
+    if (sameSecret(key.sha256, given)) found = key;
   }
   return found;
 }

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { CHANNELS, SURVEY_ID, parseIsoInstant } from '../domain/response.js';
+import { CHANNELS, SURVEY_ID, SURVEY_ID_MESSAGE, parseIsoInstant } from '../domain/response.js';
 import type { Channel, FieldProblem } from '../domain/response.js';
 import { invalid } from './problem.js';
 
@@ -19,10 +19,7 @@ export function one(req: Request, name: string): string | undefined {
 export function surveyParam(req: Request, problems?: FieldProblem[]): string {
   const surveyId = one(req, 'surveyId');
   if (surveyId === undefined || !SURVEY_ID.test(surveyId)) {
-    report(problems, {
-      field: 'surveyId',
-      message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -',
-    });
+    report(problems, { field: 'surveyId', message: SURVEY_ID_MESSAGE });
     return '';
   }
   return surveyId;

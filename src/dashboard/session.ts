@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../domain/same-secret.js';
 import type { Request } from 'express';
 import type { ApiKey } from '../config/config.js';
 
@@ -52,11 +53,11 @@ export class Sessions {
     if (!match?.[1] || !match[2] || !match[3]) return undefined;
     const given = Buffer.from(match[3], 'base64url');
     const expected = this.#sign(`${match[1]}.${match[2]}`);
-    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
+    if (!sameSecret(expected, given)) return undefined;
     const expiresAt = Number(match[2]) * 1000;
     if (expiresAt <= this.#now()) return undefined;
     const digest = Buffer.from(match[1], 'hex');
-    const key = this.#apiKeys.find((k) => timingSafeEqual(k.sha256, digest));
+    const key = this.#apiKeys.find((k) => sameSecret(k.sha256, digest));
     return key && { key, expiresAt };
   }
 }

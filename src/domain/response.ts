@@ -68,6 +68,8 @@ export function normalizedResponse(fields: ResponseFields): NpsResponse {
 }
 
 export const SURVEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** What a field of SURVEY_ID's form (a survey or annotation id) must be, in every 400 naming it. */
+export const SURVEY_ID_MESSAGE = 'must be 1-64 characters of A-Z a-z 0-9 . _ -';
 const RESPONSE_ID = /^[\x21-\x7e]{1,200}$/;
 const LOCALE = /^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 export const MAX_FUTURE_MS = 5 * 60 * 1000;
@@ -159,10 +161,7 @@ export function validateResponseInput(
   }
   const { surveyId, score, channel, respondedAt, segment } = input;
   if (typeof surveyId !== 'string' || !SURVEY_ID.test(surveyId)) {
-    problems.push({
-      field: at('surveyId'),
-      message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -',
-    });
+    problems.push({ field: at('surveyId'), message: SURVEY_ID_MESSAGE });
   }
   if (!isScore(score))
     problems.push({ field: at('score'), message: 'must be an integer from 0 to 10' });

@@ -1,4 +1,6 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { escapeMarkup as escapeHtml } from '../domain/escape-markup.js';
+import { sameSecret } from '../domain/same-secret.js';
 import express from 'express';
 import type { Request, Router } from 'express';
 import { formBody, jsonBody } from '../api/body.js';
@@ -45,7 +47,7 @@ export function verifyInvitation(secret: string, token: string, now: number): In
   if (!match?.[1] || !match[2]) return null;
   const expected = mac(secret, match[1]);
   const given = Buffer.from(match[2], 'base64url');
-  if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
+  if (!sameSecret(expected, given)) return null;
   try {
     const invitation = JSON.parse(
       Buffer.from(match[1], 'base64url').toString('utf8'),
@@ -88,10 +90,6 @@ function language(req: Request): Lang {
   // English first, so a wildcard or missing Accept-Language gets English.
   const lang = req.acceptsLanguages('en', 'da', 'sv');
   return lang === 'da' || lang === 'sv' ? lang : 'en';
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 function page(lang: Lang, title: string, body: string): string {

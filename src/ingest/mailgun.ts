@@ -1,11 +1,12 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../domain/same-secret.js';
 import busboy from 'busboy';
 import express from 'express';
 import type { Request, RequestHandler, Router } from 'express';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
-import { SURVEY_ID, normalizedResponse } from '../domain/response.js';
+import { SURVEY_ID, SURVEY_ID_MESSAGE, normalizedResponse } from '../domain/response.js';
 import { parseScoreReply } from '../domain/score-text.js';
 import type { FieldProblem } from '../domain/response.js';
 import { segmentStamp } from '../domain/segment.js';
@@ -23,9 +24,11 @@ export function mailgunSignature(signingKey: string, timestamp: string, token: s
 }
 
 function sameHex(expected: string, given: string): boolean {
-  const a = Buffer.from(expected, 'hex');
-  const b = Buffer.from(given, 'hex');
-  return given.length === expected.length && a.length === b.length && timingSafeEqual(a, b);
+  // Decoded, so either case of hex matches; a non-hex character ends the decoding short.
+  return (
+    given.length === expected.length &&
+    sameSecret(Buffer.from(expected, 'hex'), Buffer.from(given, 'hex'))
+  );
 }
 
 /** Tokens seen in the last 15 minutes, so a captured post cannot be replayed to this process. */
@@ -121,9 +124,7 @@ export function mailgunRouter(deps: MailgunDeps): Router {
 
     const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
     if (!SURVEY_ID.test(surveyId))
-      throw invalid([
-        { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
-      ]);
+      throw invalid([{ field: 'surveyId', message: SURVEY_ID_MESSAGE }]);
     const messageId = field(req, 'Message-Id') ?? field(req, 'message-id');
     if (messageId === undefined || messageId.trim() === '' || messageId.length > 998) {
       throw invalid([{ field: 'Message-Id', message: 'is required' }]);

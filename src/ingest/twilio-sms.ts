@@ -1,8 +1,10 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { escapeMarkup } from '../domain/escape-markup.js';
+import { sameSecret } from '../domain/same-secret.js';
 import express from 'express';
 import type { Router } from 'express';
 import { parseScoreReply } from '../domain/score-text.js';
-import { SURVEY_ID, normalizedResponse } from '../domain/response.js';
+import { SURVEY_ID, SURVEY_ID_MESSAGE, normalizedResponse } from '../domain/response.js';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
@@ -27,10 +29,7 @@ export function twilioSignature(
 }
 
 export function signatureMatches(expected: string, given: string | undefined): boolean {
-  if (given === undefined) return false;
-  const a = Buffer.from(expected);
-  const b = Buffer.from(given);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return given !== undefined && sameSecret(expected, given);
 }
 
 // Carrier and Twilio opt-out words, and their Danish and Swedish counterparts: never a response.
@@ -64,7 +63,7 @@ function languageOf(from: string): Lang {
 }
 
 function twiml(message: string | null): string {
-  const escaped = message?.replace(/[<>&'"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  const escaped = message === null ? null : escapeMarkup(message);
   return `<?xml version="1.0" encoding="UTF-8"?><Response>${escaped ? `<Message>${escaped}</Message>` : ''}</Response>`;
 }
 
@@ -100,9 +99,7 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
     }
     const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
     if (!SURVEY_ID.test(surveyId))
-      throw invalid([
-        { field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' },
-      ]);
+      throw invalid([{ field: 'surveyId', message: SURVEY_ID_MESSAGE }]);
     // The route's own segment (a store's or campaign's number or address): checked like the JSON
     // API's. A bad one is the operator's mistake in the provider's console, where this 400 shows.
     const problems: FieldProblem[] = [];
