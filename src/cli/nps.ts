@@ -52,6 +52,10 @@ function parseRoles(raw: string): Role[] {
 }
 
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === 'help' || argv[0] === '--help' || argv[0] === '-h') {
+    console.log(USAGE);
+    return;
+  }
   // The SQL endpoint's clients take options of their own.
   if (argv[0] === 'sql' || argv[0] === 'export') {
     await sqlCommand(argv, loadConfig(), process.stdout);

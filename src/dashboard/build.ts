@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { PACKAGE_ROOT } from '../package-root.js';
 import { BUILT_DASHBOARD } from './router.js';
 
 /**
@@ -11,7 +12,7 @@ import { BUILT_DASHBOARD } from './router.js';
  * naming them. Run by `npm ci` (the prepare script) and `npm run build:web`; nothing is fetched.
  */
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const ROOT = PACKAGE_ROOT;
 const WEB = join(ROOT, 'web');
 
 function hashed(name: string, content: Buffer | string): string {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromPackageRoot } from '../package-root.js';
 import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { ApiKey } from '../config/config.js';
@@ -11,7 +11,7 @@ import { sessionCookie } from './session.js';
 import type { Sessions } from './session.js';
 
 /** Where `npm ci` (the prepare script, src/dashboard/build.ts) puts the built page. */
-export const BUILT_DASHBOARD = fileURLToPath(new URL('../../dist/web', import.meta.url));
+export const BUILT_DASHBOARD = fromPackageRoot('dist', 'web');
 
 /**
  * The page's own policy, stricter than helmet's default: nothing from another origin, no inline

@@ -3,8 +3,9 @@ import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-sc
 import { isScore } from '../domain/classification.js';
 import { CHANNELS, SURVEY_ID } from '../domain/response.js';
 import type { Channel, NpsResponse } from '../domain/response.js';
+import { fromPackageRoot } from '../package-root.js';
 
-const SCHEMA = readFileSync(new URL('../../schemas/nps-response.avsc', import.meta.url), 'utf8');
+const SCHEMA = readFileSync(fromPackageRoot('schemas', 'nps-response.avsc'), 'utf8');
 
 /** Why a record on the topic cannot be counted; goes to the dead-letter topic with it. */
 export class PoisonRecordError extends Error {

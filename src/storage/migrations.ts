@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fromPackageRoot } from '../package-root.js';
 import type { ClickHouseClient } from '@clickhouse/client';
 
 /**
@@ -10,7 +10,7 @@ import type { ClickHouseClient } from '@clickhouse/client';
  * an Identifier query parameter, never pasted into the SQL.
  */
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../schemas/clickhouse/', import.meta.url));
+const MIGRATIONS_DIR = fromPackageRoot('schemas', 'clickhouse');
 
 export interface Migration {
   readonly version: number;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { fromPackageRoot } from '../package-root.js';
 import type { FieldProblem, Validated } from '../domain/response.js';
 import { NpsError } from '../errors.js';
 import { LANGUAGES, normalizeText, tokenize } from './text.js';
@@ -45,9 +45,7 @@ export interface Taxonomy {
   readonly themes: readonly Theme[];
 }
 
-export const DEFAULT_TAXONOMY_PATH = fileURLToPath(
-  new URL('../../schemas/taxonomy/default.json', import.meta.url),
-);
+export const DEFAULT_TAXONOMY_PATH = fromPackageRoot('schemas', 'taxonomy', 'default.json');
 
 const THEME_ID = /^[a-z][a-z0-9_]{0,63}$/u;
 const VERSION = /^[\x21-\x7e]{1,64}$/u;
