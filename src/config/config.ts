@@ -17,7 +17,13 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 interface Setting<T> {
   readonly env: string;
+  /** What the setting does, as the README's configuration table says it (Markdown). */
   readonly doc: string;
+  /**
+   * The default as the README shows it, where the fallback cannot say it: a service the local
+   * stack provides, a feature that is off, a file found at run time.
+   */
+  readonly shownDefault?: string;
   /** Human-readable expected format, used in error messages and the README table. */
   readonly format: string;
   /** Default when the variable is unset; `undefined` means the setting is optional. */
@@ -31,6 +37,21 @@ function string(format = 'text'): Pick<Setting<string>, 'format' | 'parse'> {
     parse: (raw) => {
       if (raw.trim() === '') throw new Error('must not be empty');
       return raw.trim();
+    },
+  };
+}
+
+/** A secret of at least `min` characters; the error names the length, never the value. */
+function secret(
+  min: number,
+  options?: { trim: boolean },
+): Pick<Setting<string>, 'format' | 'parse'> {
+  return {
+    format: `secret, ${min}+ characters`,
+    parse: (raw) => {
+      const value = options?.trim ? raw.trim() : raw;
+      if (value.length < min) throw new Error(`is shorter than ${min} characters`);
+      return value;
     },
   };
 }
@@ -134,80 +155,87 @@ export const LOCAL_PORTS = {
 export const settings = {
   kafkaBrokers: {
     env: 'KAFKA_BROKERS',
-    doc: 'Kafka bootstrap brokers. Unset: the local stack (or docker compose) broker.',
+    doc: 'Kafka bootstrap brokers, comma-separated `host:port`.',
+    shownDefault: 'local stack / compose',
     ...hostPortList(),
   },
   schemaRegistryUrl: {
     env: 'SCHEMA_REGISTRY_URL',
-    doc: 'Confluent-compatible schema registry base URL (for Apicurio: .../apis/ccompat/v7).',
+    doc: 'Confluent-compatible registry URL (Apicurio: `.../apis/ccompat/v7`).',
+    shownDefault: 'local stack / compose',
     ...url(['http:', 'https:']),
   },
   redisUrl: {
     env: 'REDIS_URL',
-    doc: 'Redis URL for live windows.',
+    doc: '`redis://` or `rediss://` URL for live windows.',
+    shownDefault: 'local stack / compose',
     ...url(['redis:', 'rediss:']),
   },
   clickhouseUrl: {
     env: 'CLICKHOUSE_URL',
-    doc: 'ClickHouse server HTTP URL. Unset: the embedded engine (chdb) in CLICKHOUSE_PATH.',
+    doc: 'ClickHouse server HTTP URL.',
+    shownDefault: 'unset: embedded engine',
     ...url(['http:', 'https:']),
   },
   clickhouseUser: {
     env: 'CLICKHOUSE_USER',
-    doc: 'ClickHouse user, with CLICKHOUSE_URL.',
+    doc: 'ClickHouse user, with `CLICKHOUSE_URL`.',
     ...string(),
     fallback: () => 'default',
   },
   clickhousePassword: {
     env: 'CLICKHOUSE_PASSWORD',
-    doc: 'ClickHouse password, with CLICKHOUSE_URL. Never logged.',
+    doc: 'ClickHouse password, with `CLICKHOUSE_URL`. Never logged.',
+    shownDefault: 'empty',
     format: 'text',
     parse: (raw: string) => raw,
     fallback: () => '',
   },
   clickhousePath: {
     env: 'CLICKHOUSE_PATH',
-    doc: 'Data folder of the embedded ClickHouse engine; one process at a time may own it.',
+    doc: 'Data folder of the embedded engine. One process at a time may own it.',
     ...string('folder path'),
     fallback: (env: Env) => join(userDir('XDG_DATA_HOME', '.local/share')(env), 'clickhouse'),
   },
   stackDir: {
     env: 'NPS_STACK_DIR',
-    doc: 'Where the local stack keeps its data, pid files and logs.',
+    doc: 'Local stack data, pid files and logs.',
     ...string('folder path'),
     fallback: (env: Env) => join(userDir('XDG_STATE_HOME', '.local/state')(env), 'stack'),
   },
   cacheDir: {
     env: 'NPS_CACHE_DIR',
-    doc: 'Where the local stack caches its downloads (Kafka jars, Apicurio), outside the clone.',
+    doc: 'Local stack downloads (Kafka jars, Apicurio).',
     ...string('folder path'),
     fallback: userDir('XDG_CACHE_HOME', '.cache'),
   },
   apicurioJavaHome: {
     env: 'APICURIO_JAVA_HOME',
-    doc: 'JDK for the local schema registry. Unset: the newest JDK found (Apicurio 3.3 needs 21+).',
+    doc: 'JDK for the local registry (21+ for 3.3.3, 17 for 3.0.9).',
+    shownDefault: 'newest JDK found',
     ...string('JDK folder'),
   },
   kafkaJavaHome: {
     env: 'KAFKA_JAVA_HOME',
-    doc: 'JDK for the local Kafka broker (17+). Unset: java on PATH.',
+    doc: 'JDK for the local Kafka broker (17+).',
+    shownDefault: '`java` on PATH',
     ...string('JDK folder'),
   },
   stackKafkaPort: {
     env: 'NPS_STACK_KAFKA_PORT',
-    doc: 'Local stack: Kafka broker port (the controller takes the next one).',
+    doc: 'Local stack Kafka port; the controller takes the next one.',
     ...port(),
     fallback: () => String(LOCAL_PORTS.kafka),
   },
   stackRegistryPort: {
     env: 'NPS_STACK_REGISTRY_PORT',
-    doc: 'Local stack: schema registry port (its management interface takes the next one).',
+    doc: 'Local stack schema registry port.',
     ...port(),
     fallback: () => String(LOCAL_PORTS.schemaRegistry),
   },
   stackRedisPort: {
     env: 'NPS_STACK_REDIS_PORT',
-    doc: 'Local stack: Redis port.',
+    doc: 'Local stack Redis port.',
     ...port(),
     fallback: () => String(LOCAL_PORTS.redis),
   },
@@ -219,31 +247,31 @@ export const settings = {
   },
   topic: {
     env: 'NPS_TOPIC',
-    doc: 'Kafka topic of normalized responses (Avro, subject <topic>-value).',
+    doc: 'Kafka topic of responses (Avro, subject `<topic>-value`, BACKWARD).',
     ...topicName(),
     fallback: () => 'nps.responses.v1',
   },
   deadLetterTopic: {
     env: 'NPS_DLQ_TOPIC',
-    doc: 'Dead-letter topic for records that cannot be decoded or fail validation.',
+    doc: 'Dead-letter topic; the reason is in the `nps-dlq-reason` header.',
     ...topicName(),
     fallback: () => 'nps.responses.v1.dlq',
   },
   invitationTopic: {
     env: 'NPS_INVITATION_TOPIC',
-    doc: 'Kafka topic of invitation facts (created, opened; JSON), feeding the response-rate funnel.',
+    doc: 'Kafka topic of invitation facts (created, opened; JSON), partitioned like `NPS_TOPIC`.',
     ...topicName(),
     fallback: () => 'nps.invitations.v1',
   },
   topicPartitions: {
     env: 'NPS_TOPIC_PARTITIONS',
-    doc: 'Partitions of the responses topic when it is created (the processor scales to this).',
+    doc: 'Partitions of the topic when it is created.',
     ...integer(1, 1000),
     fallback: () => '6',
   },
   consumerGroup: {
     env: 'NPS_CONSUMER_GROUP',
-    doc: 'Kafka consumer group of the stream processors.',
+    doc: 'Consumer group of the stream processors.',
     ...string('group id'),
     fallback: () => 'nps-processor',
   },
@@ -255,25 +283,26 @@ export const settings = {
   },
   dedupeDays: {
     env: 'NPS_DEDUPE_DAYS',
-    doc: 'How long a responseId is remembered to count a repeat of it once (longer than 30 d).',
+    doc: 'How long a `responseId` is remembered for deduplication.',
     ...integer(31, 3650),
     fallback: () => '35',
   },
   minResponses: {
     env: 'NPS_MIN_RESPONSES',
-    doc: 'Below this many responses a score is flagged lowSample, and a comparison is never called significant.',
+    doc: 'Below this many responses every score carries `lowSample: true`, and `compare` never calls a difference significant.',
     ...integer(1, 1_000_000),
     fallback: () => '30',
   },
   shiftWarmUp: {
     env: 'NPS_SHIFT_WARM_UP',
-    doc: 'Responses a shift detector learns its baseline from before it may flag a shift, at the start and after each shift.',
+    doc: 'Responses a [shift detector](#shifts-when-the-nps-level-changes) learns its baseline from before it may flag a shift, at the start and again after each shift. Shorter flags sooner after a start and raises more false alarms.',
     ...integer(10, 1_000_000),
     fallback: () => '2000',
   },
   segmentKeys: {
     env: 'NPS_SEGMENT_KEYS',
-    doc: 'Segment keys live windows are sliced by, and that live, stream, history and compare filter on (segment.<key>=<value>). Empty: no slicing.',
+    doc: 'Segment keys (comma list, e.g. `region,store,plan`) live windows are sliced by and reads filter on. See [Segments](#segments-by-store-region-or-campaign).',
+    shownDefault: 'empty: no slicing',
     format: 'comma list of segment keys (1-64 characters each, at most 10)',
     parse: (raw: string): readonly string[] => {
       const keys = [...new Set(raw.split(',').map((k) => k.trim()))].filter((k) => k !== '');
@@ -289,14 +318,14 @@ export const settings = {
   },
   segmentMaxValues: {
     env: 'NPS_SEGMENT_MAX_VALUES',
-    doc: 'Values of a segment key tracked live per survey; responses with further values count under the value `other` (bounds Redis memory).',
+    doc: 'Values of a segment key live windows track per survey; further values count under `other`. Bounds Redis memory.',
     ...integer(1, 100_000),
     fallback: () => String(DEFAULT_SEGMENT_MAX_VALUES),
   },
   // Follow-up cases (src/storage/cases.ts).
   caseRule: {
     env: 'NPS_CASE_RULE',
-    doc: 'Which responses open a follow-up case: terms detractor, passive, promoter, score<=N, theme:<id>; "," = and, "|" = or.',
+    doc: 'Which responses open a [follow-up case](#follow-up-cases-closing-the-loop): `detractor`, `passive`, `promoter`, `score<=N`, `theme:<id>`; `,` = and, `|` = or, e.g. `detractor,theme:billing`.',
     format:
       'case rule such as detractor, score<=4, detractor,theme:billing or theme:delivery|theme:price',
     parse: (raw: string) => parseCaseRule(raw),
@@ -304,13 +333,14 @@ export const settings = {
   },
   caseSlaHours: {
     env: 'NPS_CASE_SLA_HOURS',
-    doc: 'Hours after a response that its case is due for a first contact (dueAt); later it counts as overdue.',
+    doc: 'Hours after a response that its case is due for a first contact (`dueAt`); past it without one, the case is overdue.',
     ...integer(1, 8760),
     fallback: () => '48',
   },
   taxonomy: {
     env: 'NPS_TAXONOMY',
-    doc: 'Theme taxonomy file (JSON, see schemas/taxonomy/default.json). Unset: the default taxonomy.',
+    doc: "Comment theme taxonomy (JSON): a company's own themes, terms and labels. Its `version` is stored with every tag; run `nps retag` after changing it.",
+    shownDefault: '`schemas/taxonomy/default.json`',
     ...string('path to a JSON file'),
   },
   port: {
@@ -322,7 +352,7 @@ export const settings = {
   // Dashboard and first run (src/dashboard).
   host: {
     env: 'NPS_HOST',
-    doc: 'Address the HTTP server listens on; anything but loopback (e.g. 0.0.0.0) requires NPS_API_KEYS.',
+    doc: 'Address the HTTP server listens on; anything but loopback (e.g. `0.0.0.0`) requires `NPS_API_KEYS`.',
     format: 'IP address (127.0.0.1, ::1, 0.0.0.0, ::) or localhost',
     parse: (raw: string) => {
       const host = raw.trim();
@@ -333,22 +363,19 @@ export const settings = {
   },
   stateDir: {
     env: 'NPS_STATE_DIR',
-    doc: 'Folder of the local admin key made on first run and of the generated session secret.',
+    doc: 'Folder of the local admin key a first run makes and of the generated session secret.',
     ...string('folder path'),
     fallback: userDir('XDG_STATE_HOME', '.local/state'),
   },
   sessionSecret: {
     env: 'NPS_SESSION_SECRET',
-    doc: 'Signs dashboard session cookies; set the same one on every api process. Unset: generated once into NPS_STATE_DIR.',
-    format: 'secret, 32+ characters',
-    parse: (raw: string) => {
-      if (raw.length < 32) throw new Error('is shorter than 32 characters');
-      return raw;
-    },
+    doc: 'Signs dashboard session cookies (32+ characters); set the same one on every api process.',
+    shownDefault: 'made once in `NPS_STATE_DIR`',
+    ...secret(32),
   },
   sessionHours: {
     env: 'NPS_SESSION_HOURS',
-    doc: 'Hours a dashboard sign-in lasts before the session cookie expires.',
+    doc: 'Hours a dashboard sign-in lasts before its cookie expires.',
     ...integer(1, 720),
     fallback: () => '12',
   },
@@ -360,57 +387,56 @@ export const settings = {
   },
   apiKeys: {
     env: 'NPS_API_KEYS',
-    doc: 'API keys: comma list of key:scope[:survey|survey], scope ingest, read, sql, cases or admin; key may be sha256:<hex>.',
+    doc: 'Comma list of `key:scope[:survey|survey]`, scope `ingest`, `read`, `sql`, `cases` or `admin`; a key is 16+ characters, or `sha256:<64 hex>` of the key so the secret is not in the environment; a survey list restricts the key to those surveys.',
     format: 'comma list of key:scope[:survey|survey], key 16+ characters or sha256:<64 hex>',
     parse: (raw: string) => parseApiKeys(raw),
     fallback: () => '',
   },
   twilioAuthToken: {
     env: 'TWILIO_AUTH_TOKEN',
-    doc: 'Twilio auth token: verifies X-Twilio-Signature. Unset: the SMS webhook is off.',
+    doc: 'Twilio auth token; verifies `X-Twilio-Signature`.',
+    shownDefault: 'none: SMS webhook off',
     ...string('secret'),
   },
   mailgunSigningKey: {
     env: 'MAILGUN_SIGNING_KEY',
-    doc: 'Mailgun webhook signing key: verifies inbound email posts. Unset: the email webhook is off.',
+    doc: 'Mailgun signing key; verifies inbound email posts.',
+    shownDefault: 'none: email webhook off',
     ...string('secret'),
   },
   linkSecret: {
     env: 'NPS_LINK_SECRET',
-    doc: 'Secret that signs invitation tokens and score links. Unset: invitations are off.',
-    format: 'secret, 16+ characters',
-    parse: (raw: string) => {
-      if (raw.length < 16) throw new Error('is shorter than 16 characters');
-      return raw;
-    },
+    doc: 'Signs invitation tokens and score links (16+ characters).',
+    shownDefault: 'none: invitations off',
+    ...secret(16),
   },
   recontactDays: {
     env: 'NPS_RECONTACT_DAYS',
-    doc: 'Days after an invitation or an answer in which the same respondent is not invited again (409); 0 turns it off.',
+    doc: 'Days after an invitation or an answer in which the same respondent is not invited again (409); 0 off.',
     ...integer(0, 3650),
     fallback: () => '30',
   },
   rateLimitPerKey: {
     env: 'NPS_RATE_LIMIT_PER_KEY',
-    doc: 'Ingest requests per second per API key (burst: twice that); 0 turns it off.',
+    doc: 'Ingest requests a second per API key (burst twice that); 429 with `Retry-After` past it; 0 off. Per process.',
     ...integer(0, 1_000_000),
     fallback: () => '100',
   },
   rateLimitPerIp: {
     env: 'NPS_RATE_LIMIT_PER_IP',
-    doc: 'Requests per second per client address that fail authentication (key, signature, link; burst: twice that); 0 turns it off.',
+    doc: 'Failed authentications (key, signature, link) a second per client address (burst twice that); 0 off. Per process.',
     ...integer(0, 1_000_000),
     fallback: () => '50',
   },
   trustProxy: {
     env: 'NPS_TRUST_PROXY',
-    doc: 'Reverse proxies in front of the service, whose X-Forwarded-For is believed for the client address.',
+    doc: 'Reverse proxies in front whose `X-Forwarded-For` gives the client address.',
     ...integer(0, 10),
     fallback: () => '0',
   },
   corsOrigins: {
     env: 'NPS_CORS_ORIGINS',
-    doc: 'Browser origins allowed to call the API (widgets posting responses); unset: none.',
+    doc: 'Browser origins (comma list, e.g. `https://shop.example`) allowed to call the API, for widgets posting responses.',
     format: 'comma list of origins such as https://shop.example',
     parse: (raw: string) => {
       const origins = raw
@@ -433,54 +459,56 @@ export const settings = {
   },
   pseudonymKey: {
     env: 'NPS_PSEUDONYM_KEY',
-    doc: 'Secret for the keyed HMAC that turns phone numbers and emails into respondent ids.',
-    ...string('secret, 16+ characters'),
+    doc: 'Secret of the keyed HMAC that pseudonymizes phone numbers and emails (16+ characters).',
+    // Trimmed, as it always was: the pseudonyms stored so far were made with the trimmed key.
+    ...secret(16, { trim: true }),
   },
   // The read-only ClickHouse-compatible SQL endpoint (src/sql).
   sqlPort: {
     env: 'NPS_SQL_PORT',
-    doc: 'Port of the read-only ClickHouse-compatible SQL endpoint (embedded engine only). Unset: off.',
+    doc: 'Port of the read-only ClickHouse-compatible SQL endpoint (embedded engine only); `npm start` sets `18124`. See [SQL endpoint](#sql-endpoint-connect-your-own-tools).',
+    shownDefault: 'none: SQL endpoint off',
     ...port(),
   },
   sqlMaxExecutionTime: {
     env: 'NPS_SQL_MAX_SECONDS',
-    doc: 'Seconds one SQL endpoint statement may run (max_execution_time); a client may ask for less.',
+    doc: 'Seconds one SQL statement may run (`max_execution_time`); a client may ask for less.',
     ...integer(1, 86_400),
     fallback: () => '30',
   },
   sqlMaxResultRows: {
     env: 'NPS_SQL_MAX_ROWS',
-    doc: 'Rows one SQL endpoint result may have (max_result_rows); 0: no limit.',
+    doc: 'Rows one SQL result may have (`max_result_rows`); 0: no limit.',
     ...integer(0, 1e15),
     fallback: () => '10000000',
   },
   sqlMaxResultBytes: {
     env: 'NPS_SQL_MAX_BYTES',
-    doc: 'Uncompressed bytes one SQL endpoint result may have (max_result_bytes); 0: no limit.',
+    doc: 'Uncompressed bytes one SQL result may have (`max_result_bytes`); 0: no limit.',
     ...integer(0, 1e15),
     fallback: () => String(1024 ** 3),
   },
   sqlMaxMemoryUsage: {
     env: 'NPS_SQL_MAX_MEMORY',
-    doc: 'Bytes of memory one SQL endpoint statement may use (max_memory_usage); 0: no limit.',
+    doc: 'Memory one SQL statement may use, bytes (`max_memory_usage`); 0: no limit.',
     ...integer(0, 1e15),
     fallback: () => String(1024 ** 3),
   },
   sqlMaxThreads: {
     env: 'NPS_SQL_THREADS',
-    doc: 'Engine threads one SQL endpoint statement may use (max_threads).',
+    doc: 'Engine threads one SQL statement may use (`max_threads`).',
     ...integer(1, 256),
     fallback: () => '1',
   },
   sqlMaxRunning: {
     env: 'NPS_SQL_RUNNING',
-    doc: 'SQL endpoint statements running at once in the process; more wait their turn.',
+    doc: 'SQL statements running at once in the process; more wait their turn.',
     ...integer(1, 64),
     fallback: () => '2',
   },
   sqlMaxQueriesPerKey: {
     env: 'NPS_SQL_PER_KEY',
-    doc: 'SQL endpoint statements one API key may have open at once; more are refused (code 202).',
+    doc: 'SQL statements one API key may have open at once; more are refused (code 202).',
     ...integer(1, 1000),
     fallback: () => '4',
   },

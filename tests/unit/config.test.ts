@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, settings } from '../../src/config/config.js';
+import { TABLE_END, TABLE_START, configRows } from '../../src/config/config-table.js';
 
 describe('configuration', () => {
   it('falls back to the local stack ports and user-level folders when nothing is set', () => {
@@ -43,11 +44,54 @@ describe('configuration', () => {
     expect(load).toThrow(/NPS_STACK_REDIS_PORT is not a port number \(expected TCP port 1-65535\)/);
   });
 
-  it('every setting is documented in the README', () => {
+  it('the README configuration table lists exactly the settings: name, default and meaning', () => {
     const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const table = readme.slice(readme.indexOf(TABLE_START), readme.indexOf(TABLE_END));
+    const rows = table
+      .split('\n')
+      .filter((line) => line.startsWith('| `'))
+      .map((line) =>
+        line
+          .slice(1, -1)
+          .split(/(?<!\\)\|/)
+          .map((cell) => cell.trim().replaceAll('\\|', '|')),
+      );
+    const byName = new Map(rows.map((row) => [row[0], row]));
+    // Each setting once, and no row without a setting (run `npm run docs:config` to fix it).
+    expect(rows.map((row) => row[0])).toEqual(
+      Object.values(settings).map((setting) => `\`${setting.env}\``),
+    );
+    expect(byName.size).toBe(rows.length);
     for (const setting of Object.values(settings)) {
-      expect(readme, setting.env).toContain(`\`${setting.env}\``);
+      const [, shown, meaning] = byName.get(`\`${setting.env}\``) ?? [];
+      expect(meaning, setting.env).toBe(setting.doc);
+      if ('shownDefault' in setting) expect(shown, setting.env).toBe(setting.shownDefault);
+      else if (!('fallback' in setting)) expect(shown, setting.env).toBe('none');
     }
+    expect(rows).toEqual(configRows());
+  });
+
+  it('the README shows literal defaults as the fallbacks give them, and folders under ~', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = (env: string) =>
+      readme.split('\n').find((line) => line.startsWith(`| \`${env}\``)) ?? '';
+    expect(row('PORT')).toMatch(/^\| `PORT` +\| `8080` +\|/);
+    expect(row('NPS_DEDUPE_DAYS')).toMatch(/\| `35` +\|/);
+    expect(row('CLICKHOUSE_PATH')).toMatch(/\| `~\/\.local\/share\/nps-pipeline\/clickhouse` +\|/);
+    expect(row('PUBLIC_BASE_URL')).toMatch(/\| `http:\/\/127\.0\.0\.1:\$PORT` +\|/);
+    expect(row('NPS_CORS_ORIGINS')).toMatch(/\| none +\|/);
+  });
+
+  it('NPS_PSEUDONYM_KEY must be 16+ characters, as its format says, and the error shows no key', () => {
+    const load = (key: string) => () => loadConfig({ HOME: '/h', NPS_PSEUDONYM_KEY: key });
+    expect(load('short-key-12345')).toThrow(
+      /NPS_PSEUDONYM_KEY is shorter than 16 characters \(expected secret, 16\+ characters\)/,
+    );
+    expect(load('short-key-12345')).not.toThrow(/short-key-12345/);
+    expect(load('   short-key-123   ')).toThrow(/NPS_PSEUDONYM_KEY is shorter than 16/);
+    expect(loadConfig({ HOME: '/h', NPS_PSEUDONYM_KEY: ' sixteen-chars-ok ' }).pseudonymKey).toBe(
+      'sixteen-chars-ok',
+    );
   });
 });
 
