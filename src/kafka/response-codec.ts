@@ -65,7 +65,11 @@ function isRegistryUnavailable(error: unknown): boolean {
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|socket hang up|fetch failed/i.test(e.message ?? '');
 }
 
-function checkResponse(value: unknown): NpsResponse {
+/**
+ * The record check after decoding: what the schema cannot say (id formats, score range) and
+ * defaults for fields an older writer left out. Throws PoisonRecordError naming the reason.
+ */
+export function checkResponse(value: unknown): NpsResponse {
   const r = value as Partial<NpsResponse>;
   if (typeof r.responseId !== 'string' || r.responseId === '')
     throw new PoisonRecordError('responseId missing');
