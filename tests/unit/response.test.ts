@@ -98,29 +98,20 @@ describe('validating a response item', () => {
 
 describe('the normalized response', () => {
   it('fills the fields a channel does not know with their empty values', () => {
-    expect(
-      normalizedResponse({
-        responseId: 'SM1',
-        surveyId: 'shop',
-        channel: 'sms',
-        score: 8,
-        comment: null,
-        locale: null,
-        respondentId: 'p1',
-        respondedAt: NOW,
-        receivedAt: NOW + 1,
-      }),
-    ).toEqual({
+    const given = {
       responseId: 'SM1',
       surveyId: 'shop',
       channel: 'sms',
       score: 8,
-      comment: null,
-      locale: null,
       respondentId: 'p1',
-      segment: {},
       respondedAt: NOW,
       receivedAt: NOW + 1,
+    } as const;
+    expect(normalizedResponse(given)).toEqual({
+      ...given,
+      comment: null,
+      locale: null,
+      segment: {},
       providerMessageId: null,
       language: null,
       themes: null,
