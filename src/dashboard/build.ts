@@ -9,7 +9,8 @@ import { BUILT_DASHBOARD } from './router.js';
 /**
  * Builds the dashboard page (web/) into dist/web: one script and one stylesheet bundled by esbuild
  * with uPlot inside, under content-hashed names so they can be cached for a year, and index.html
- * naming them. Run by `npm ci` (the prepare script) and `npm run build:web`; nothing is fetched.
+ * naming them. Run by `npm run build` (so by `npm ci` and `npm start`) and `npm run build:web`;
+ * nothing is fetched.
  */
 
 const ROOT = PACKAGE_ROOT;

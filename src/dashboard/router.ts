@@ -63,7 +63,7 @@ export function dashboardRouter(deps: DashboardDeps): Router {
       throw new HttpProblem(
         503,
         'Dashboard not built',
-        'The dashboard has not been built here: run npm run build:web (npm ci does it)',
+        'The dashboard has not been built here: run npm run build (npm ci and npm start do it)',
       );
     }
     res.setHeader('Content-Security-Policy', CSP);
