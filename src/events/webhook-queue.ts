@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import { luaScript } from '../storage/lua-script.js';
+import { RedisKeys } from '../storage/redis-keys.js';
 import type { NpsEvent } from './types.js';
 
 /** One (event, subscription) delivery waiting for its next attempt. */
@@ -11,58 +13,10 @@ export interface Job {
   readonly firstAt: number;
 }
 
-/**
- * SCHEDULE: adds jobs not delivered and not queued yet, so that an event the processor published
- * twice (a replay) or the deliverer consumed twice (a crash before its commit) is one job.
- *   KEYS[1] due zset, KEYS[2] jobs hash
- *   ARGV[1] done-key prefix; then per job: member, job JSON, due ms
- *   Reply: the number of jobs added.
- */
-const SCHEDULE = `
-local added = 0
-for i = 2, #ARGV, 3 do
-  local member = ARGV[i]
-  if redis.call('EXISTS', ARGV[1] .. member) == 0 and redis.call('HEXISTS', KEYS[2], member) == 0 then
-    redis.call('HSET', KEYS[2], member, ARGV[i + 1])
-    redis.call('ZADD', KEYS[1], ARGV[i + 2], member)
-    added = added + 1
-  end
-end
-return added
-`;
-
-/**
- * CLAIM: takes up to ARGV[2] jobs due at ARGV[1] and leases them until ARGV[3] (their due time is
- * pushed there), so that another deliverer does not take them meanwhile; a deliverer killed
- * mid-attempt leaves its jobs to be taken again when the lease ends.
- *   KEYS[1] due zset, KEYS[2] jobs hash
- *   ARGV[1] now ms, ARGV[2] limit, ARGV[3] lease end ms
- *   Reply: flat list member, job JSON (false when the job vanished).
- */
-const CLAIM = `
-local members = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-local out = {}
-for _, member in ipairs(members) do
-  redis.call('ZADD', KEYS[1], ARGV[3], member)
-  table.insert(out, member)
-  table.insert(out, redis.call('HGET', KEYS[2], member))
-end
-return out
-`;
-
-/**
- * RETRY: puts a failed job back, only while it is still queued (an erasure or a deletion may have
- * removed it during the attempt, and must not see it come back).
- *   KEYS[1] due zset, KEYS[2] jobs hash
- *   ARGV[1] member, ARGV[2] job JSON, ARGV[3] due ms
- *   Reply: 1 when put back, 0 when gone.
- */
-const RETRY = `
-if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-return 1
-`;
+// The scripts, with KEYS, ARGV and reply documented in their headers.
+const SCHEDULE = luaScript('webhook-schedule');
+const CLAIM = luaScript('webhook-claim');
+const RETRY = luaScript('webhook-retry');
 
 type QueueRedis = Redis & {
   npsWebhookRetry(
@@ -106,10 +60,11 @@ export class WebhookQueue {
     redis.defineCommand('npsWebhookClaim', { numberOfKeys: 2, lua: CLAIM });
     redis.defineCommand('npsWebhookRetry', { numberOfKeys: 2, lua: RETRY });
     this.#redis = redis as QueueRedis;
-    this.#due = `${prefix}webhooks:due`;
-    this.#jobs = `${prefix}webhooks:jobs`;
-    this.#done = `${prefix}webhooks:done:`;
-    this.#version = `${prefix}webhooks:subscriptions-version`;
+    const keys = new RedisKeys(prefix);
+    this.#due = keys.webhookDue;
+    this.#jobs = keys.webhookJobs;
+    this.#done = keys.webhookDonePrefix;
+    this.#version = keys.subscriptionsVersion;
   }
 
   /** Queues the jobs due at `dueAt`; resolves to how many were new. */

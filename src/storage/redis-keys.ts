@@ -86,6 +86,24 @@ export class RedisKeys {
   opened(invitationId: string): string {
     return `${this.prefix}opened:${invitationId}`;
   }
+
+  /** The webhook retry schedule (src/events/webhook-queue.ts): jobs by due time. */
+  get webhookDue(): string {
+    return `${this.prefix}webhooks:due`;
+  }
+
+  get webhookJobs(): string {
+    return `${this.prefix}webhooks:jobs`;
+  }
+
+  /** Followed by a job member: the marker of a delivered job. */
+  get webhookDonePrefix(): string {
+    return `${this.prefix}webhooks:done:`;
+  }
+
+  get subscriptionsVersion(): string {
+    return `${this.prefix}webhooks:subscriptions-version`;
+  }
 }
 
 /** The suffix of a bucket key that names one segment value's slice: `:<key>=<value>`, encoded. */
