@@ -62,6 +62,9 @@ import { SubscriptionStore } from './events/subscriptions.js';
 import { WebhookQueue } from './events/webhook-queue.js';
 import { subscriptionRouter } from './api/subscription-routes.js';
 
+/** How long a closing HTTP server waits for requests in flight before it cuts connections. */
+const CLOSE_GRACE_MS = 5000;
+
 export const ROLES = ['ingest', 'process', 'api', 'deliver'] as const;
 export type Role = (typeof ROLES)[number];
 
@@ -586,13 +589,21 @@ export async function start(options: StartOptions): Promise<Running> {
           server.close(resolve);
           stream?.close();
           server.closeIdleConnections();
+          // Requests in flight get a few seconds to be answered; then whatever a client still
+          // holds open is cut, so that no client can hold the shutdown.
+          setTimeout(() => {
+            server.closeAllConnections();
+          }, CLOSE_GRACE_MS).unref();
         }),
     },
     // Running SQL statements are cancelled before the engine they run on is closed.
     { name: 'sql', close: async () => sql?.close() },
-    { name: 'processor', close: async () => processor?.close() },
-    { name: 'invitation sink', close: async () => invitationSink?.close() },
-    { name: 'deliverer', close: async () => deliverer?.close() },
+    // Each consumer waits out its fetch in flight as it leaves: all of them at once, not in turn.
+    {
+      name: 'consumers',
+      close: async () =>
+        Promise.all([processor?.close(), invitationSink?.close(), deliverer?.close()]),
+    },
     { name: 'events', close: async () => events?.close() },
     { name: 'producer', close: async () => publisher?.close() },
     { name: 'invitation producer', close: async () => invitationPublisher?.close() },
