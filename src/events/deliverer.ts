@@ -81,7 +81,9 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
     (loading ??= (async () => {
       try {
         const version = await deps.queue.subscriptionsVersion();
-        const list = await deps.subscriptions.list();
+        const list = await deps.subscriptions.list((id) => {
+          log(`subscription ${id}: its secret does not open with this NPS_SESSION_SECRET; skipped`);
+        });
         subscriptions = new Map(list.map((s) => [s.subscriptionId, s]));
         loadedVersion = version;
       } finally {
@@ -89,6 +91,14 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
       }
     })());
   await reload();
+  // Subscriptions at least as new as the change count in Redis now: a reload already running
+  // may have read an older count, so read again until the loaded list has caught up.
+  const current = async () => {
+    const version = await deps.queue.subscriptionsVersion();
+    for (let i = 0; i < 3 && Number(loadedVersion ?? -1) < Number(version); i++) {
+      await reload();
+    }
+  };
 
   const state = { running: true };
   let wake: (() => void) | undefined;
@@ -104,7 +114,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
       if (event) events.push(event);
       else log(`events topic: skipped a record that is not an event at offset ${message.offset}`);
     }
-    if ((await deps.queue.subscriptionsVersion()) !== loadedVersion) await reload();
+    await current();
     const at = now();
     const jobs: Job[] = [];
     for (const event of events) {
@@ -191,6 +201,8 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
     const lease = at + deps.sender.timeoutMs + 5000;
     const jobs = await deps.queue.claim(at, CLAIM_LIMIT, lease);
     if (jobs.length === 0) return 0;
+    // Another deliverer may have queued jobs for a subscription this one has not loaded yet.
+    await current();
     const respondents = [
       ...new Set(jobs.flatMap((j) => (j.event.respondentId ? [j.event.respondentId] : []))),
     ];
@@ -203,7 +215,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
         await deps.queue.drop(job);
         continue;
       }
-      if (cut != null && Date.parse(job.event.timestamp) < cut) {
+      if (cut != null && Date.parse(job.event.timestamp) <= cut) {
         await deps.queue.drop(job);
         metrics.deliveries.inc({ outcome: 'withheld' });
         continue;

@@ -24,7 +24,11 @@ export class KafkaEventSink implements EventSink {
 
   async publish(events: readonly NpsEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await (this.#connected ??= this.#producer.connect());
+    // A failed connect is forgotten, so that the next publish tries again.
+    await (this.#connected ??= this.#producer.connect().catch((error: unknown) => {
+      this.#connected = undefined;
+      throw error;
+    }));
     // In requests of a bounded size: a replayed batch of responses becomes more bytes of events
     // than the broker takes in one record batch (message.max.bytes, 1 MB by default).
     let chunk: Message[] = [];

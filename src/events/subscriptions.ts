@@ -111,8 +111,19 @@ export class SubscriptionStore {
   }
 
   /** Every live subscription. */
-  async list(): Promise<Subscription[]> {
-    return (await this.#rows(null)).map((r) => this.#toSubscription(r));
+  /**
+   * Every subscription. One whose secret does not open (sealed under another NPS_SESSION_SECRET)
+   * is left out and named to `unreadable`, so that it stops only its own deliveries.
+   */
+  async list(unreadable?: (subscriptionId: string) => void): Promise<Subscription[]> {
+    return (await this.#rows(null)).flatMap((r) => {
+      try {
+        return [this.#toSubscription(r)];
+      } catch {
+        unreadable?.(String(r.subscription_id));
+        return [];
+      }
+    });
   }
 
   async #rows(subscriptionId: string | null): Promise<Row[]> {

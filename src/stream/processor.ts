@@ -190,7 +190,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     );
     await deps.recontact?.answered(
       records.flatMap(({ response: r }, i) =>
-        outcomes[i] === FIRST_COPY && r.respondentId !== null
+        isFirstCopy(outcomes[i]) && r.respondentId !== null
           ? [{ respondentId: r.respondentId, at: r.respondedAt }]
           : [],
       ),
@@ -210,6 +210,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       // Cases before history, for every first copy (a replayed one too): a crash between the two
       // replays the record, and its case, written again, folds by caseId.
       await deps.cases?.open(rows.map((r) => r.response));
+      // Still ours? A heartbeat tells: a batch that went stale meanwhile is left to its new owner.
+      if (!(await stillOurs(payload))) return false;
       await deps.history.insert(fresh, batch.topic);
       const stored = (r: StoredResponse) => fenced(fences.responses, month(r), r.offset);
       // A crash can cut an insert off between its base rows and the rollups: each rollup gets the
@@ -227,6 +229,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
           erasedStored.has(`${r.surveyId}\u0000${r.responseId}`),
         ),
       ];
+      if (!(await stillOurs(payload))) return false;
       for (const rollup of ROLLUPS) {
         await deps.history.replayRollup(
           rollup,
@@ -279,6 +282,16 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
         await dlq.disconnect().catch(() => undefined);
       })()),
   };
+}
+
+/** Whether the batch still belongs to this member: heartbeats, then asks. */
+async function stillOurs(payload: EachBatchPayload): Promise<boolean> {
+  try {
+    await payload.heartbeat();
+  } catch {
+    return false; // a rebalance: the partition may be another member's now
+  }
+  return payload.isRunning() && !payload.isStale();
 }
 
 function month(row: StoredResponse): number {
