@@ -1,44 +1,70 @@
 /**
- * End-to-end benchmark: synthetic responses produced straight into Kafka (Avro, as ingest would),
- * processed by a real stream processor into Redis and ClickHouse, read back over HTTP.
+ * End-to-end benchmark against its ceilings, one table per run, then the medians over the runs.
  *
- * Reports per run: throughput (responses/s from the first produce until /v1/nps/live shows all of
- * them) and freshness (produce -> visible in /v1/nps/live) of probe responses sent every 50 ms
- * during the load, p50 and p99. Then the medians over the runs.
+ * Per run, on the local stack, with the service (`nps start`, all roles) in a child process of its
+ * own so the load generator's CPU (this process) and the service's are counted apart:
+ *   - ceilings on a raw topic of the same shape (NPS_TOPIC_PARTITIONS partitions, 150-byte
+ *     records, acks=all, idempotent): Kafka's Java ProducerPerformance and ConsumerPerformance,
+ *     kafkajs raw produce and raw consume (no-op eachBatch, the processor's fetch settings);
+ *   - drain: the topic prefilled with N Avro responses (50 surveys, half with a respondentId),
+ *     then the service started; responses/s from its first processed batch to the last
+ *     (nps_processed_records_total), ratio to kafkajs raw consume;
+ *   - freshness: a steady rate for some seconds, probes every 50 ms each on a survey of its own,
+ *     timed from produce until /v1/nps/live shows them;
+ *   - live reads: 200 concurrent readers of a 30-day window;
+ *   - ingest: single-response JSON posts at 64 connections, batches of 100 at 16.
+ * CPU seconds of the load generator (this process and the Java tools), the service, the Kafka
+ * broker and Redis are shown per step.
  *
- *   npm run bench -- --responses 50000 --runs 3
+ *   npm run bench -- --responses 1000000 --runs 3
+ *   npm run bench -- --responses 100000 --runs 1 --seconds 5     (quick)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
 import { Kafka, logLevel } from 'kafkajs';
 import { up } from '../deploy/local/stack.js';
 import { loadConfig } from '../src/config/config.js';
 import { normalizedResponse } from '../src/domain/response.js';
 import type { NpsResponse } from '../src/domain/response.js';
 import { ResponseCodec } from '../src/kafka/response-codec.js';
-import { start } from '../src/start.js';
+import { FETCH } from '../src/stream/processor.js';
+import { Ceilings, cpuSeconds } from './ceilings.js';
+import type { Measure } from './ceilings.js';
+import { freePort, runLoad, startServer } from './load.js';
 
 const { values } = parseArgs({
   options: {
-    responses: { type: 'string', default: '50000' },
+    responses: { type: 'string', default: '1000000' },
     runs: { type: 'string', default: '3' },
+    rate: { type: 'string', default: '10000' },
+    seconds: { type: 'string', default: '15' },
+    mixed: { type: 'string', default: '0' },
+    skip: { type: 'string', default: '' },
   },
 });
 const total = Number(values.responses);
 const runs = Number(values.runs);
+const rate = Number(values.rate);
+const seconds = Number(values.seconds);
+/** Seconds of the mixed `npm run load` per run; 0 leaves it out. */
+const mixedSeconds = Number(values.mixed);
+const skip = new Set(values.skip.split(',').filter(Boolean));
+const INGEST_KEY = 'bench-ingest-key-0123456789';
 const READ_KEY = 'bench-read-key-0123456789';
+const SURVEYS = 50;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return percentile(s, 50);
+  const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+  return s.length === 0 ? Number.NaN : (s[Math.floor((s.length - 1) / 2)] ?? Number.NaN);
 }
 
 function response(surveyId: string, i: number, now: number): NpsResponse {
@@ -49,125 +75,374 @@ function response(surveyId: string, i: number, now: number): NpsResponse {
     score: i % 11,
     comment: i % 4 === 0 ? 'Levering tog for lang tid' : null,
     locale: 'da',
-    respondentId: null,
+    respondentId: i % 2 === 0 ? `r-${String(i % 100_000)}` : null,
     segment: { region: i % 2 === 0 ? 'dk' : 'se' },
     respondedAt: now,
     receivedAt: now,
   });
 }
 
-async function liveCount(url: string, surveyId: string): Promise<number> {
-  const res = await fetch(`${url}/v1/nps/live?surveyId=${surveyId}&window=15m`, {
+function pidOf(file: string): number | undefined {
+  try {
+    return Number(readFileSync(file, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of each process taking part, to subtract one reading from another. */
+function cpuNow(service: number, stackDir: string): Record<string, number> {
+  const own = (pid: number | undefined) => {
+    try {
+      return pid === undefined ? Number.NaN : cpuSeconds(pid).own;
+    } catch {
+      return Number.NaN;
+    }
+  };
+  const self = cpuSeconds();
+  return {
+    generator: self.own + self.children,
+    service: own(service),
+    kafka: own(pidOf(join(stackDir, 'kafka', 'kafka.pid'))),
+    redis: own(pidOf(join(stackDir, 'redis', 'redis.pid'))),
+  };
+}
+
+function cpuText(before: Record<string, number>, after: Record<string, number>): string {
+  return Object.keys(after)
+    .map((k) => `${k} ${((after[k] ?? 0) - (before[k] ?? 0)).toFixed(1)}`)
+    .join(', ');
+}
+
+interface Row {
+  readonly step: string;
+  readonly value: number;
+  readonly unit: string;
+  readonly ceiling?: string;
+  readonly ratio?: number;
+  readonly cpu?: string;
+}
+
+async function metric(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return Number(line?.split(' ')[1] ?? 0);
+}
+
+async function liveCount(base: string, surveyId: string, window = '15m'): Promise<number> {
+  const res = await fetch(`${base}/v1/nps/live?surveyId=${surveyId}&window=${window}`, {
     headers: { authorization: `Bearer ${READ_KEY}` },
   });
   return ((await res.json()) as { responses: number }).responses;
 }
 
-async function oneRun(run: number) {
-  const id = randomUUID().replaceAll('-', '');
-  const chFolder = mkdtempSync(join(tmpdir(), 'nps-bench-'));
-  const config = loadConfig({
-    ...process.env,
+async function oneRun(run: number): Promise<Row[]> {
+  const id = randomUUID().replaceAll('-', '').slice(0, 16);
+  const folder = mkdtempSync(join(tmpdir(), 'nps-bench-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const env = {
     NPS_TOPIC: `bench.${id}`,
     NPS_DLQ_TOPIC: `bench.${id}.dlq`,
+    NPS_INVITATION_TOPIC: `bench.${id}.invitations`,
     NPS_CONSUMER_GROUP: `bench-${id}`,
     NPS_REDIS_PREFIX: `bench:${id}:`,
     CLICKHOUSE_DATABASE: `bench_${id}`,
-    NPS_API_KEYS: `${READ_KEY}:read`,
-  });
-  const stack = await up(config);
-  const endpoints = {
-    ...stack.endpoints,
-    clickhouse: { kind: 'embedded' as const, path: chFolder },
+    CLICKHOUSE_PATH: folder,
+    NPS_API_KEYS: `${INGEST_KEY}:ingest,${READ_KEY}:read`,
+    PUBLIC_BASE_URL: base,
+    NPS_RATE_LIMIT_PER_KEY: '0',
+    NPS_RATE_LIMIT_PER_IP: '0',
   };
-  const pipeline = await start({
-    config,
-    endpoints,
-    roles: ['process', 'api'],
-    port: 0,
-    log: () => undefined,
-  });
+  const config = loadConfig({ ...process.env, ...env });
+  const { endpoints } = await up(config);
+  const partitions = config.topicPartitions;
+  const ceilings = new Ceilings(endpoints.kafkaBrokers, config.cacheDir);
+  const rows: Row[] = [];
+  const log = (line: string) => {
+    console.error(`[run ${String(run)}] ${line}`);
+  };
+
+  // Ceilings, on a raw topic of the same shape.
+  const raw = `bench.${id}.raw`;
+  await ceilings.createTopic(raw, partitions);
+  const measured: Record<string, Measure> = {};
+  for (const [key, step] of [
+    ['javaProduce', () => ceilings.javaProduce(raw, total)],
+    ['javaConsume', () => ceilings.javaConsume(raw, total)],
+    ['kafkajsProduce', () => ceilings.kafkajsProduce(`${raw}.js`, total)],
+    ['kafkajsConsume', () => ceilings.kafkajsConsume(`${raw}.js`, total, FETCH)],
+  ] as const) {
+    if (key === 'kafkajsProduce') await ceilings.createTopic(`${raw}.js`, partitions);
+    const m = await step();
+    measured[key] = m;
+    log(`${m.name}: ${String(m.perSecond)}/s`);
+    rows.push({
+      step: m.name,
+      value: m.perSecond,
+      unit: 'records/s',
+      cpu: `generator ${m.clientCpu.toFixed(1)}`,
+      ...(key.startsWith('kafkajs') && {
+        ceiling: key === 'kafkajsProduce' ? 'Java producer' : 'Java consumer',
+        ratio:
+          m.perSecond /
+          ((key === 'kafkajsProduce' ? measured.javaProduce : measured.javaConsume)?.perSecond ??
+            Number.NaN),
+      }),
+    });
+  }
+  await ceilings.deleteTopics([raw, `${raw}.js`]);
+
+  // Prefill the service's topic, then start the service and time its drain.
+  await ceilings.createTopic(config.topic, partitions);
   const kafka = new Kafka({ brokers: [...endpoints.kafkaBrokers], logLevel: logLevel.NOTHING });
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5 });
   await producer.connect();
   const codec = new ResponseCodec(endpoints.schemaRegistryUrl, config.topic);
   await codec.register();
-  // Let the processor join its group before the clock starts.
-  await sleep(4000);
-
-  const surveyId = `load-${id}`;
-  const freshness: number[] = [];
-  const load = { running: true };
-  // A probe every 50 ms, each on its own survey, timed from its produce until the API shows it.
-  const probe = async (i: number) => {
-    const probeSurvey = `probe-${id}-${i}`;
-    const sent = Date.now();
-    await producer.send({
-      topic: config.topic,
-      acks: -1,
-      messages: [{ value: await codec.encode(response(probeSurvey, 9, sent)) }],
-    });
-    while ((await liveCount(pipeline.url, probeSurvey)) < 1) await sleep(5);
-    freshness.push(Date.now() - sent);
-  };
-  const probes = (async () => {
-    const pending: Promise<void>[] = [];
-    for (let i = 0; load.running; i++) {
-      pending.push(probe(i));
-      await sleep(50);
+  const fillAt = Date.now();
+  let next = 0;
+  const fill = async () => {
+    while (next < total) {
+      const from = next;
+      const n = Math.min(2000, total - from);
+      next += n;
+      const messages = await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const r = response(`bench-${String((from + i) % SURVEYS)}`, from + i, fillAt);
+          return { key: r.responseId, value: await codec.encode(r) };
+        }),
+      );
+      await producer.send({ topic: config.topic, acks: -1, messages });
     }
-    await Promise.all(pending);
-  })();
-
-  const began = Date.now();
-  const chunk = 1000;
-  for (let from = 0; from < total; from += chunk) {
-    const now = Date.now();
-    const messages = await Promise.all(
-      Array.from({ length: Math.min(chunk, total - from) }, async (_, i) => {
-        const r = response(surveyId, from + i, now);
-        return { key: r.responseId, value: await codec.encode(r) };
-      }),
-    );
-    await producer.send({ topic: config.topic, acks: -1, messages });
-  }
-  const produced = Date.now();
-  while ((await liveCount(pipeline.url, surveyId)) < total) await sleep(20);
-  const visible = Date.now();
-  load.running = false;
-  await probes;
-
-  await producer.disconnect();
-  await pipeline.close();
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin
-    .deleteTopics({ topics: [config.topic, config.deadLetterTopic] })
-    .catch(() => undefined);
-  await admin.disconnect();
-  rmSync(chFolder, { recursive: true, force: true });
-
-  const sorted = [...freshness].sort((a, b) => a - b);
-  const result = {
-    run,
-    responses: total,
-    produceSeconds: (produced - began) / 1000,
-    endToEndSeconds: (visible - began) / 1000,
-    throughput: Math.round(total / ((visible - began) / 1000)),
-    probes: sorted.length,
-    freshnessP50Ms: percentile(sorted, 50),
-    freshnessP99Ms: percentile(sorted, 99),
   };
-  console.log(JSON.stringify(result));
-  return result;
+  await Promise.all(Array.from({ length: 4 }, fill));
+  log(`prefilled ${String(total)} responses in ${String((Date.now() - fillAt) / 1000)} s`);
+
+  const childEnv: Record<string, string> = {
+    ...env,
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
+    REDIS_URL: endpoints.redisUrl,
+  };
+  const startedAt = performance.now();
+  const server = await startServer(childEnv, port);
+  const cpu = () => cpuNow(server.pid, config.stackDir);
+  try {
+    let first: { at: number; n: number; cpu: Record<string, number> } | undefined;
+    for (;;) {
+      const n = await metric(base, 'nps_processed_records_total');
+      if (n > 0) first ??= { at: performance.now(), n, cpu: cpu() };
+      if (n >= total) break;
+      await sleep(20);
+    }
+    const doneAt = performance.now();
+    const f = first ?? { at: startedAt, n: 0, cpu: cpu() };
+    const drain = Math.round((total - f.n) / ((doneAt - f.at) / 1000));
+    const rawConsume = measured.kafkajsConsume?.perSecond ?? Number.NaN;
+    log(`drain ${String(drain)}/s`);
+    rows.push({
+      step: `processor drain (${String(total)} prefilled)`,
+      value: drain,
+      unit: 'responses/s',
+      ceiling: 'kafkajs raw consume',
+      ratio: drain / rawConsume,
+      cpu: cpuText(f.cpu, cpu()),
+    });
+    rows.push({
+      step: 'drain incl. start (process up, join, migrations)',
+      value: Math.round(total / ((doneAt - startedAt) / 1000)),
+      unit: 'responses/s',
+    });
+
+    // Freshness at a steady rate.
+    if (!skip.has('freshness')) {
+      const freshness: number[] = [];
+      const load = { running: true };
+      const probe = async (i: number) => {
+        const survey = `probe-${id}-${String(i)}`;
+        const sent = performance.now();
+        await producer.send({
+          topic: config.topic,
+          acks: -1,
+          messages: [{ value: await codec.encode(response(survey, 9, Date.now())) }],
+        });
+        while ((await liveCount(base, survey)) < 1) await sleep(5);
+        freshness.push(performance.now() - sent);
+      };
+      const probes = (async () => {
+        const pending: Promise<void>[] = [];
+        for (let i = 0; load.running; i++) {
+          pending.push(probe(i));
+          await sleep(50);
+        }
+        await Promise.all(pending);
+      })();
+      const cpu0 = cpu();
+      const began = performance.now();
+      const tick = 20;
+      const perTick = Math.max(1, Math.round((rate * tick) / 1000));
+      let sent = 0;
+      const steady = `steady-${id}`;
+      const inFlight = new Set<Promise<unknown>>();
+      while (performance.now() - began < seconds * 1000) {
+        const now = Date.now();
+        const messages = await Promise.all(
+          Array.from({ length: perTick }, async (_, i) => {
+            const r = response(steady, sent + i, now);
+            return { key: r.responseId, value: await codec.encode(r) };
+          }),
+        );
+        sent += perTick;
+        const p = producer.send({ topic: config.topic, acks: -1, messages });
+        inFlight.add(p);
+        void p.finally(() => inFlight.delete(p));
+        const due = began + (sent / perTick) * tick;
+        await sleep(Math.max(0, due - performance.now()));
+      }
+      await Promise.all(inFlight);
+      const achieved = sent / ((performance.now() - began) / 1000);
+      load.running = false;
+      await probes;
+      while ((await liveCount(base, steady)) < sent) await sleep(20);
+      const sorted = [...freshness].sort((a, b) => a - b);
+      const note = `at ${String(Math.round(achieved))}/s, ${String(sorted.length)} probes`;
+      rows.push({
+        step: `freshness p50 (${note})`,
+        value: Math.round(percentile(sorted, 50)),
+        unit: 'ms',
+        cpu: cpuText(cpu0, cpu()),
+      });
+      rows.push({
+        step: `freshness p99 (${note})`,
+        value: Math.round(percentile(sorted, 99)),
+        unit: 'ms',
+      });
+    }
+
+    // Live reads: 200 concurrent readers of one survey's 30-day window.
+    if (!skip.has('reads')) {
+      const cpu0 = cpu();
+      const reads = await autocannon({
+        url: `${base}/v1/nps/live?surveyId=bench-1&window=30d`,
+        connections: 200,
+        duration: Math.min(seconds, 10),
+        headers: { authorization: `Bearer ${READ_KEY}` },
+      });
+      const c = cpuText(cpu0, cpu());
+      rows.push({
+        step: `live read 30d, 200 readers (${String(reads.requests.total)} reads, ${String(reads.non2xx)} non-2xx)`,
+        value: reads.latency.p50,
+        unit: 'ms p50',
+        cpu: c,
+      });
+      rows.push({ step: 'live read p99', value: reads.latency.p99, unit: 'ms p99' });
+      rows.push({ step: 'live reads', value: Math.round(reads.requests.average), unit: 'reads/s' });
+    }
+
+    // Ingest: single JSON posts at 64 connections, batches of 100 at 16.
+    if (!skip.has('ingest')) {
+      const ingestSurvey = `ingest-${id}`;
+      const one = (i: number) => ({
+        surveyId: ingestSurvey,
+        score: i % 11,
+        channel: 'web',
+        respondentId: i % 2 === 0 ? `r-${String(i)}` : undefined,
+      });
+      for (const [label, connections, body, per] of [
+        ['ingest single posts, 64 connections', 64, JSON.stringify(one(1)), 1],
+        [
+          'ingest batches of 100, 16 connections',
+          16,
+          JSON.stringify(Array.from({ length: 100 }, (_, i) => one(i))),
+          100,
+        ],
+      ] as const) {
+        const cpu0 = cpu();
+        const result = await autocannon({
+          url: `${base}/v1/responses`,
+          method: 'POST',
+          connections,
+          duration: Math.min(seconds, 10),
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${INGEST_KEY}` },
+          body,
+        });
+        const c = cpuText(cpu0, cpu());
+        const ok = result['2xx'];
+        rows.push({
+          step: `${label} (${String(result.non2xx)} non-2xx, p99 ${String(result.latency.p99)} ms)`,
+          value: Math.round((ok * per) / result.duration),
+          unit: 'responses/s',
+          ceiling: 'kafkajs raw produce',
+          ratio: (ok * per) / result.duration / (measured.kafkajsProduce?.perSecond ?? Number.NaN),
+          cpu: c,
+        });
+        if (per === 1)
+          rows.push({
+            step: 'ingest single posts p99',
+            value: result.latency.p99,
+            unit: 'ms p99',
+          });
+      }
+    }
+  } catch (error) {
+    log(server.output().slice(-3000));
+    throw error;
+  } finally {
+    await producer.disconnect();
+    await server.stop();
+    await ceilings.deleteTopics([config.topic, config.deadLetterTopic, config.invitationTopic]);
+    rmSync(folder, { recursive: true, force: true });
+  }
+
+  if (mixedSeconds > 0) {
+    const load = await runLoad({ seconds: mixedSeconds, connections: 16, log });
+    rows.push({
+      step: `npm run load mixed, 16 connections (p99 ${String(load.latencyP99Ms)} ms, ${String(load.status5xx)} 5xx)`,
+      value: load.requestsPerSecond,
+      unit: 'requests/s',
+    });
+  }
+  printTable(
+    `run ${String(run)}: ${String(total)} responses, ${String(partitions)} partitions`,
+    rows,
+  );
+  return rows;
 }
 
-const results = [];
-for (let run = 1; run <= runs; run++) results.push(await oneRun(run));
-console.log(
-  `\nmedian of ${runs} runs, ${total} responses each: ` +
-    `${median(results.map((r) => r.throughput))} responses/s end to end, ` +
-    `freshness p50 ${median(results.map((r) => r.freshnessP50Ms))} ms, ` +
-    `p99 ${median(results.map((r) => r.freshnessP99Ms))} ms`,
-);
+function printTable(title: string, rows: readonly Row[]): void {
+  const lines = rows.map((r) => [
+    r.step,
+    `${Number.isFinite(r.value) ? r.value.toLocaleString('en-US') : 'n/a'} ${r.unit}`,
+    r.ceiling ?? '',
+    r.ratio === undefined ? '' : r.ratio.toFixed(2),
+    r.cpu ?? '',
+  ]);
+  const head = ['step', 'ours / measured', 'ceiling', 'ratio', 'CPU s during step'];
+  console.log(`\n${title}\n`);
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`|${head.map(() => '---').join('|')}|`);
+  for (const l of lines) console.log(`| ${l.join(' | ')} |`);
+}
+
+const all: Row[][] = [];
+for (let run = 1; run <= runs; run++) all.push(await oneRun(run));
+if (runs > 1) {
+  const first = all[0] ?? [];
+  printTable(
+    `median of ${String(runs)} runs`,
+    first.map((row, i) => {
+      const ratios = all.map((rs) => rs[i]?.ratio ?? Number.NaN);
+      const ratio = median(ratios);
+      return {
+        step: row.step.replace(/ \(.*\)$/, ''),
+        value: median(all.map((rs) => rs[i]?.value ?? Number.NaN)),
+        unit: row.unit,
+        ...(row.ceiling !== undefined && { ceiling: row.ceiling }),
+        ...(Number.isFinite(ratio) && { ratio }),
+      };
+    }),
+  );
+}
+console.log(`\nCPU: ${String((await import('node:os')).cpus().length)} cores`);
 process.exit(0);

@@ -59,7 +59,7 @@ export interface LoadResult {
   readonly history: number;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
   return new Promise((resolve) => {
     const server = createServer().listen(0, '127.0.0.1', () => {
@@ -72,7 +72,7 @@ async function freePort(): Promise<number> {
 }
 
 /** `nps start` in a child process with this run's own topic, group, prefix, database and folder. */
-async function startServer(env: Record<string, string>, port: number) {
+export async function startServer(env: Record<string, string>, port: number) {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--port', String(port)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -87,6 +87,7 @@ async function startServer(env: Record<string, string>, port: number) {
     await sleep(50);
   }
   return {
+    pid: child.pid ?? 0,
     output: () => output,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));

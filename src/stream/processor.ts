@@ -53,6 +53,13 @@ export interface ProcessorDeps {
   readonly onCrash?: (error: unknown) => void;
 }
 
+/** How the processor fetches (the bench's raw-consume ceiling uses the same). */
+export const FETCH = {
+  maxBytesPerPartition: 1024 * 1024,
+  maxWaitTimeInMs: 5000,
+  concurrency: 3,
+} as const;
+
 export interface ProcessorHandle {
   /** Sinks failing right now (named as /readyz names dependencies). */
   down(): string[];
@@ -79,7 +86,8 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
     groupId: deps.groupId,
     sessionTimeout: 30_000,
     heartbeatInterval: 3000,
-    maxBytesPerPartition: 1024 * 1024,
+    maxBytesPerPartition: FETCH.maxBytesPerPartition,
+    maxWaitTimeInMs: FETCH.maxWaitTimeInMs,
   });
   const dlq: Producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await Promise.all([consumer.connect(), dlq.connect()]);
@@ -268,7 +276,7 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommitInterval: 1000,
-    partitionsConsumedConcurrently: 3,
+    partitionsConsumedConcurrently: FETCH.concurrency,
     eachBatch: handleBatch,
   });
 
