@@ -229,16 +229,22 @@ async function oneRun(run: number): Promise<Row[]> {
   const server = await startServer(childEnv, port);
   const cpu = () => cpuNow(server.pid, config.stackDir);
   try {
-    let first: { at: number; n: number; cpu: Record<string, number> } | undefined;
+    // From the moment the group is Stable (the processor joined) to the last record processed.
+    const admin = kafka.admin();
+    await admin.connect();
+    let joined: { at: number; cpu: Record<string, number> } | undefined;
     for (;;) {
-      const n = await metric(base, 'nps_processed_records_total');
-      if (n > 0) first ??= { at: performance.now(), n, cpu: cpu() };
-      if (n >= total) break;
+      if (joined === undefined) {
+        const { groups } = await admin.describeGroups([config.consumerGroup]);
+        if (groups[0]?.state === 'Stable') joined = { at: performance.now(), cpu: cpu() };
+      }
+      if ((await metric(base, 'nps_processed_records_total').catch(() => 0)) >= total) break;
       await sleep(20);
     }
+    await admin.disconnect();
     const doneAt = performance.now();
-    const f = first ?? { at: startedAt, n: 0, cpu: cpu() };
-    const drain = Math.round((total - f.n) / ((doneAt - f.at) / 1000));
+    const f = joined ?? { at: startedAt, cpu: cpu() };
+    const drain = Math.round(total / ((doneAt - f.at) / 1000));
     const rawConsume = measured.kafkajsConsume?.perSecond ?? Number.NaN;
     log(`drain ${String(drain)}/s`);
     rows.push({
@@ -391,6 +397,7 @@ async function oneRun(run: number): Promise<Row[]> {
   } finally {
     await producer.disconnect();
     await server.stop();
+    if (process.env.BENCH_SERVICE_OUTPUT) console.error(server.output());
     await ceilings.deleteTopics([config.topic, config.deadLetterTopic, config.invitationTopic]);
     rmSync(folder, { recursive: true, force: true });
   }

@@ -73,7 +73,11 @@ export async function freePort(): Promise<number> {
 
 /** `nps start` in a child process with this run's own topic, group, prefix, database and folder. */
 export async function startServer(env: Record<string, string>, port: number) {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'start', '--port', String(port)], {
+  // BENCH_NODE_ARGS: extra node flags for the service only, e.g. --cpu-prof (not allowed in
+  // NODE_OPTIONS).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const args = [...nodeArgs, '--import', 'tsx', CLI, 'start', '--port', String(port)];
+  const child = spawn(process.execPath, args, {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
