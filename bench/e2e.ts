@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { up } from '../deploy/local/stack.js';
 import { loadConfig } from '../src/config/config.js';
@@ -225,6 +226,10 @@ async function oneRun(run: number): Promise<Row[]> {
     SCHEMA_REGISTRY_URL: endpoints.schemaRegistryUrl,
     REDIS_URL: endpoints.redisUrl,
   };
+  const redis = new Redis(endpoints.redisUrl);
+  const usedMemory = async () =>
+    Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? Number.NaN);
+  const memoryBefore = await usedMemory();
   const startedAt = performance.now();
   const server = await startServer(childEnv, port);
   const cpu = () => cpuNow(server.pid, config.stackDir);
@@ -255,6 +260,7 @@ async function oneRun(run: number): Promise<Row[]> {
       ratio: drain / rawConsume,
       cpu: cpuText(f.cpu, cpu()),
     });
+    rows.push(...(await redisBytes(redis, config.redisPrefix, total, memoryBefore, usedMemory)));
     rows.push({
       step: 'drain incl. start (process up, join, migrations)',
       value: Math.round(total / ((doneAt - startedAt) / 1000)),
@@ -396,6 +402,7 @@ async function oneRun(run: number): Promise<Row[]> {
     throw error;
   } finally {
     await producer.disconnect();
+    redis.disconnect();
     await server.stop();
     if (process.env.BENCH_SERVICE_OUTPUT) console.error(server.output());
     await ceilings.deleteTopics([config.topic, config.deadLetterTopic, config.invitationTopic]);
@@ -414,6 +421,52 @@ async function oneRun(run: number): Promise<Row[]> {
     `run ${String(run)}: ${String(total)} responses, ${String(partitions)} partitions`,
     rows,
   );
+  return rows;
+}
+
+/**
+ * Redis bytes per response after the drain: used_memory before and after, over the responses,
+ * and per kind of key (first-copy marks `seen:`, respondent index `resp:`, window buckets
+ * `live:`) the count and MEMORY USAGE of a sample of 200, scaled up.
+ */
+async function redisBytes(
+  redis: Redis,
+  prefix: string,
+  responses: number,
+  before: number,
+  usedMemory: () => Promise<number>,
+): Promise<Row[]> {
+  const kinds = new Map<string, { keys: number; sample: string[] }>();
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 5000);
+    cursor = next;
+    for (const key of keys) {
+      const kind = key.slice(prefix.length).split(':')[0] ?? '';
+      const k = kinds.get(kind) ?? { keys: 0, sample: [] };
+      k.keys++;
+      if (k.sample.length < 200) k.sample.push(key);
+      kinds.set(kind, k);
+    }
+  } while (cursor !== '0');
+  const rows: Row[] = [
+    {
+      step: `Redis used_memory growth per response (${String(responses)} responses)`,
+      value: Math.round(((await usedMemory()) - before) / responses),
+      unit: 'bytes',
+    },
+  ];
+  for (const [kind, { keys, sample }] of [...kinds].sort((a, b) => b[1].keys - a[1].keys)) {
+    if (!['seen', 'resp', 'live'].includes(kind)) continue;
+    let bytes = 0;
+    for (const key of sample) bytes += Number(await redis.memory('USAGE', key));
+    const total = (bytes / sample.length) * keys;
+    rows.push({
+      step: `Redis ${kind}: keys (${String(keys)} keys, ${String(Math.round(bytes / sample.length))} B each, MEMORY USAGE of ${String(sample.length)})`,
+      value: Math.round(total / responses),
+      unit: 'bytes/response',
+    });
+  }
   return rows;
 }
 
