@@ -33,7 +33,7 @@ export interface DelivererDeps {
   readonly reloadMs?: number;
   /**
    * Attempts in flight per subscription: a slow receiver holds only its own.
-   * @default 8
+   * @default 32
    */
   readonly perSubscription?: number;
   readonly now?: () => number;
@@ -61,7 +61,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => undefined);
   const metrics = webhookMetrics(deps.registry);
-  const perSubscription = deps.perSubscription ?? 8;
+  const perSubscription = deps.perSubscription ?? 32;
   const consumer: Consumer = deps.kafka.consumer({
     groupId: deps.groupId,
     sessionTimeout: 30_000,
@@ -199,7 +199,13 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   async function dispatch(): Promise<number> {
     const at = now();
     const lease = at + deps.sender.timeoutMs + 5000;
-    const jobs = await deps.queue.claim(at, CLAIM_LIMIT, lease);
+    // No more than there are free delivery slots: a claimed job that finds its subscription busy
+    // must be put back, one Redis call each, which under load costs more than the deliveries.
+    let running = 0;
+    for (const n of inFlight.values()) running += n;
+    const free = perSubscription * Math.max(1, subscriptions.size) - running;
+    if (free <= 0) return 0;
+    const jobs = await deps.queue.claim(at, Math.min(CLAIM_LIMIT, free), lease);
     if (jobs.length === 0) return 0;
     // Another deliverer may have queued jobs for a subscription this one has not loaded yet.
     await current();
@@ -252,6 +258,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
         await sleep(1000);
       }
       if (claimed >= CLAIM_LIMIT) continue;
+      // Claimed up to the free slots: the next dispatch waits for a slot (kick) or the poll.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, POLL_MS);
         wake = () => {
