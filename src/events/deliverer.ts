@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.js';
 import { retryDelay } from './backoff.js';
 import { webhookMetrics } from './metrics.js';
-import { send, webhookId } from './sender.js';
+import { Connections, send, webhookId } from './sender.js';
 import type { SenderOptions } from './sender.js';
 import type { DeliveryAttempt, Subscription, SubscriptionStore } from './subscriptions.js';
 import { EVENT_TYPES } from './types.js';
@@ -62,6 +62,8 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   const log = deps.log ?? (() => undefined);
   const metrics = webhookMetrics(deps.registry);
   const perSubscription = deps.perSubscription ?? 32;
+  const connections = new Connections(perSubscription);
+  const sender = { ...deps.sender, connections };
   const consumer: Consumer = deps.kafka.consumer({
     groupId: deps.groupId,
     sessionTimeout: 30_000,
@@ -86,6 +88,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
         });
         subscriptions = new Map(list.map((s) => [s.subscriptionId, s]));
         loadedVersion = version;
+        connections.retain(new Set(subscriptions.keys()));
       } finally {
         loading = undefined;
       }
@@ -100,10 +103,20 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
     }
   };
 
-  const state = { running: true };
+  const state = { running: true, kicked: false };
+  // A kick says that a slot came free or jobs came in. One that comes while a dispatch runs is
+  // remembered, not lost: the dispatcher would otherwise sleep a whole poll with free slots, and
+  // under load, when every attempt ends during some dispatch, deliveries would go at one pool a
+  // poll (32 per 200 ms) however fast the receiver is.
   let wake: (() => void) | undefined;
   const kick = () => {
+    state.kicked = true;
     wake?.();
+  };
+  const takeKick = () => {
+    const kicked = state.kicked;
+    state.kicked = false;
+    return kicked;
   };
 
   async function handleBatch(payload: EachBatchPayload): Promise<void> {
@@ -146,7 +159,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   const tasks = new Set<Promise<void>>();
 
   async function attempt(job: Job, subscription: Subscription): Promise<void> {
-    const result = await send(job.event, subscription, deps.sender);
+    const result = await send(job.event, subscription, sender);
     const at = now();
     const attempts = job.attempts + 1;
     const entry = {
@@ -251,13 +264,14 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   const dispatching = (async () => {
     while (state.running) {
       let claimed = 0;
+      takeKick();
       try {
         claimed = await dispatch();
       } catch (error) {
         log(`webhook dispatch failed, retrying: ${describeError(error)}`);
         await sleep(1000);
       }
-      if (claimed >= CLAIM_LIMIT) continue;
+      if (claimed >= CLAIM_LIMIT || takeKick()) continue;
       // Claimed up to the free slots: the next dispatch waits for a slot (kick) or the poll.
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, POLL_MS);
@@ -313,6 +327,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
         await dispatching;
         await Promise.allSettled([...tasks]);
         await flushLog().catch(() => undefined);
+        connections.close();
         await dlq.disconnect().catch(() => undefined);
       })()),
   };
