@@ -211,6 +211,14 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       now(),
     );
     const [found] = await Promise.all([observed, answered]);
+    // Every first copy, replayed ones too: a crash between the batch script and this publish
+    // must not lose events. A repeat (a retried write, a replay) carries the same event ids,
+    // which the deliverer folds. Published once per batch, awaited before the commit.
+    let publishing: Promise<void> | undefined;
+    const publishEvents = () =>
+      (publishing ??= deps.events.publish(
+        rows.flatMap((r) => responseEvents(r.response, deps.caseRule ?? DEFAULT_CASE_RULE)),
+      ));
     const write = async (): Promise<boolean> => {
       // A batch that went stale in a rebalance belongs to another processor now, which inserts
       // it itself: inserting it here too would store it twice.
@@ -225,6 +233,9 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       // Cases before history, for every first copy (a replayed one too): a crash between the two
       // replays the record, and its case, written again, folds by caseId.
       await deps.cases?.open(rows.map((r) => r.response));
+      // The events go out while history is written: a detractor's webhook does not wait for
+      // ClickHouse, only for its case (the event names it, and a receiver may look it up).
+      void publishEvents().catch(() => undefined);
       // Still ours? A heartbeat tells: a batch that went stale meanwhile is left to its new owner.
       if (!(await stillOurs(payload))) return false;
       await deps.history.insert(fresh, batch.topic);
@@ -260,12 +271,11 @@ export async function startProcessor(deps: ProcessorDeps): Promise<ProcessorHand
       await flushShifts(deps, found);
       return true;
     };
-    if (!(await writeUntilDone(write, payload, sink, log))) return;
-    // Every first copy, replayed ones too: a crash between the batch script and this publish
-    // must not lose events. A repeat carries the same event ids, which the deliverer folds.
-    await deps.events.publish(
-      rows.flatMap((r) => responseEvents(r.response, deps.caseRule ?? DEFAULT_CASE_RULE)),
-    );
+    const wrote = await writeUntilDone(write, payload, sink, log);
+    // Awaited even when the batch went stale: its rejection must not go unhandled.
+    await publishing?.catch(() => undefined);
+    if (!wrote) return;
+    await (publishing ?? publishEvents());
 
     payload.resolveOffset(batch.lastOffset());
     await payload.commitOffsetsIfNecessary();
