@@ -295,6 +295,7 @@ export async function start(options: StartOptions): Promise<Running> {
       },
       retryMs: config.webhookRetryHours * 3_600_000,
       backoffMs: config.webhookBackoffMs,
+      perSubscription: config.webhookConcurrency,
       registry: metrics.registry,
       log,
       onCrash: (error) => {

@@ -555,6 +555,12 @@ export const settings = {
     ...integer(100, 60_000),
     fallback: () => '10000',
   },
+  webhookConcurrency: {
+    env: 'NPS_WEBHOOK_CONCURRENCY',
+    doc: 'Deliveries in flight to one subscription at most (kept-alive connections to its receiver). One subscription takes about this many divided by its receiver\'s answer time a second: 64 at 50 ms is 1,280 a second.',
+    ...integer(1, 1024),
+    fallback: () => '64',
+  },
   webhookBackoffMs: {
     env: 'NPS_WEBHOOK_BACKOFF_MS',
     doc: 'First retry delay of a failed delivery, doubling (with jitter) up to an hour.',

@@ -2,6 +2,7 @@ import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import type { Registry } from 'prom-client';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeError } from '../errors.js';
+import { GroupCommit } from '../group-commit.js';
 import { retryDelay } from './backoff.js';
 import { webhookMetrics } from './metrics.js';
 import { Connections, send, webhookId } from './sender.js';
@@ -33,7 +34,7 @@ export interface DelivererDeps {
   readonly reloadMs?: number;
   /**
    * Attempts in flight per subscription: a slow receiver holds only its own.
-   * @default 32
+   * @default 64
    */
   readonly perSubscription?: number;
   readonly now?: () => number;
@@ -47,6 +48,7 @@ export interface DelivererHandle {
 
 const CLAIM_LIMIT = 200;
 const POLL_MS = 200;
+const GATHER_MS = 5;
 
 /**
  * The `deliver` role. A consumer of the events topic turns each event into one job per matching
@@ -61,7 +63,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   const now = deps.now ?? Date.now;
   const log = deps.log ?? (() => undefined);
   const metrics = webhookMetrics(deps.registry);
-  const perSubscription = deps.perSubscription ?? 32;
+  const perSubscription = deps.perSubscription ?? 64;
   const connections = new Connections(perSubscription);
   const sender = { ...deps.sender, connections };
   const consumer: Consumer = deps.kafka.consumer({
@@ -107,7 +109,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
   // A kick says that a slot came free or jobs came in. One that comes while a dispatch runs is
   // remembered, not lost: the dispatcher would otherwise sleep a whole poll with free slots, and
   // under load, when every attempt ends during some dispatch, deliveries would go at one pool a
-  // poll (32 per 200 ms) however fast the receiver is.
+  // poll (one pool per 200 ms) however fast the receiver is.
   let wake: (() => void) | undefined;
   const kick = () => {
     state.kicked = true;
@@ -155,6 +157,9 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
 
   // Attempts in flight, per subscription.
   const inFlight = new Map<string, number>();
+  // Delivered marks go to Redis together: one transaction for every attempt that ended while
+  // the previous one was on its way. A crash before the mark sends the job again, as before.
+  const deliveredMarks = new GroupCommit<Job>((jobs) => deps.queue.delivered(jobs));
   let attemptLog: DeliveryAttempt[] = [];
   const tasks = new Set<Promise<void>>();
 
@@ -175,7 +180,7 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
       attemptedAt: at,
     };
     if (result.ok) {
-      await deps.queue.delivered(job);
+      await deliveredMarks.add(job);
       metrics.deliveries.inc({ outcome: 'delivered' });
       metrics.latency.observe(Math.max(0, at - Date.parse(job.event.timestamp)) / 1000);
       attemptLog.push({ ...entry, outcome: 'delivered' });
@@ -220,8 +225,9 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
     if (free <= 0) return 0;
     const jobs = await deps.queue.claim(at, Math.min(CLAIM_LIMIT, free), lease);
     if (jobs.length === 0) return 0;
-    // Another deliverer may have queued jobs for a subscription this one has not loaded yet.
-    await current();
+    // Another deliverer may have queued jobs for a subscription this one has not loaded yet:
+    // read them again before a job of an unknown subscription is taken for a deleted one's.
+    if (jobs.some((j) => !subscriptions.has(j.subscriptionId))) await current();
     const respondents = [
       ...new Set(jobs.flatMap((j) => (j.event.respondentId ? [j.event.respondentId] : []))),
     ];
@@ -271,16 +277,21 @@ export async function startDeliverer(deps: DelivererDeps): Promise<DelivererHand
         log(`webhook dispatch failed, retrying: ${describeError(error)}`);
         await sleep(1000);
       }
-      if (claimed >= CLAIM_LIMIT || takeKick()) continue;
+      if (claimed >= CLAIM_LIMIT) continue;
       // Claimed up to the free slots: the next dispatch waits for a slot (kick) or the poll.
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, POLL_MS);
-        wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      wake = undefined;
+      if (!takeKick()) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, POLL_MS);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        wake = undefined;
+      }
+      // A few ms for the attempts ending about now to free their slots too: one claim (a Redis
+      // round trip) for many jobs rather than one each.
+      await sleep(GATHER_MS);
     }
   })();
 

@@ -90,14 +90,17 @@ export class WebhookQueue {
     return jobs;
   }
 
-  /** Marks a job delivered and forgets it. */
-  async delivered(job: Job): Promise<void> {
-    const member = jobMember(job.subscriptionId, job.event.id);
-    await this.#redis
-      .multi()
-      .set(`${this.#done}${member}`, '1', 'EX', 15 * 86_400)
-      .hdel(this.#jobs, member)
-      .zrem(this.#due, member)
+  /** Marks jobs delivered and forgets them, in one transaction. */
+  async delivered(jobs: readonly Job[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const members = jobs.map((job) => jobMember(job.subscriptionId, job.event.id));
+    const transaction = this.#redis.multi();
+    for (const member of members) {
+      transaction.set(`${this.#done}${member}`, '1', 'EX', 15 * 86_400);
+    }
+    await transaction
+      .hdel(this.#jobs, ...members)
+      .zrem(this.#due, ...members)
       .exec();
   }
 
