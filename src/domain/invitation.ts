@@ -1,5 +1,37 @@
-import { CHANNELS, validateResponseInput } from './response.js';
-import type { Channel, FieldProblem, Validated } from './response.js';
+import { Type } from '@sinclair/typebox';
+import {
+  CHANNELS,
+  ChannelSchema,
+  RespondentIdSchema,
+  ResponseIdSchema,
+  SegmentSchema,
+  SurveyId,
+} from './response.js';
+import type { Channel, Validated } from './response.js';
+import { Nullable, conforms, messages, schemaProblems } from './schema.js';
+
+/** One item of `POST /v1/invitations` (and of the batch). */
+export const InvitationInputSchema = Type.Object(
+  {
+    surveyId: SurveyId(),
+    channel: ChannelSchema,
+    respondentId: RespondentIdSchema(
+      'Emails and phone numbers are pseudonymized (NPS_PSEUDONYM_KEY) before anything keeps ' +
+        'them; with a respondent the recontact window applies.',
+    ),
+    invitationId: ResponseIdSchema(
+      'Makes a retry safe: the same id with the same content returns the same invitation ' +
+        '(same token); a UUID when absent. A response through the link has it as responseId.',
+    ),
+    segment: Type.Optional(
+      Nullable({
+        ...SegmentSchema,
+        description: 'Signed into the token; a response through the link carries it.',
+      }),
+    ),
+  },
+  { additionalProperties: false, ...messages('must be a JSON object') },
+);
 
 /** What a client asks for in `POST /v1/invitations` (one item of the batch). */
 export interface InvitationInput {
@@ -12,60 +44,28 @@ export interface InvitationInput {
   readonly segment: Readonly<Record<string, string>>;
 }
 
-const KNOWN = new Set(['surveyId', 'channel', 'respondentId', 'invitationId', 'segment']);
-
 /**
- * Checks one invitation. The invitation id, respondent and segment follow exactly the rules of a
- * response's responseId, respondentId and segment (a response through the link carries them), so
- * they are checked by the response validator itself rather than by a copy that could drift; only
- * the field names are the invitation's.
+ * Checks one invitation. The invitation id, respondent and segment are declared with the very
+ * schemas of a response's responseId, respondentId and segment (a response through the link
+ * carries them), so they cannot drift apart.
  */
 export function validateInvitationInput(
   input: unknown,
-  now: number,
+  _now: number,
   path = '',
 ): Validated<InvitationInput> {
-  const at = (field: string) => (path === '' ? field : `${path}.${field}`);
-  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
-    return {
-      ok: false,
-      problems: [{ field: path === '' ? '(body)' : path, message: 'must be a JSON object' }],
-    };
+  const problems = schemaProblems(InvitationInputSchema, input, path);
+  if (problems.length > 0 || !conforms(InvitationInputSchema, input)) {
+    return { ok: false, problems };
   }
-  const item = input as Record<string, unknown>;
-  const problems: FieldProblem[] = [];
-  for (const key of Object.keys(item)) {
-    if (!KNOWN.has(key)) problems.push({ field: at(key), message: 'is not a known field' });
-  }
-  if (!(CHANNELS as readonly unknown[]).includes(item.channel)) {
-    problems.push({ field: at('channel'), message: `must be one of ${CHANNELS.join(', ')}` });
-  }
-  const checked = validateResponseInput(
-    {
-      surveyId: item.surveyId,
-      score: 0,
-      responseId: item.invitationId,
-      respondentId: item.respondentId,
-      segment: item.segment,
-    },
-    now,
-    path,
-  );
-  if (!checked.ok) {
-    const renamed = at('invitationId');
-    for (const p of checked.problems) {
-      problems.push(p.field === at('responseId') ? { ...p, field: renamed } : p);
-    }
-  }
-  if (problems.length > 0 || !checked.ok) return { ok: false, problems };
   return {
     ok: true,
     value: {
-      surveyId: checked.value.surveyId,
-      channel: item.channel as Channel,
-      respondentId: checked.value.respondentId,
-      invitationId: checked.value.responseId,
-      segment: checked.value.segment,
+      surveyId: input.surveyId,
+      channel: input.channel,
+      respondentId: input.respondentId ?? null,
+      invitationId: input.invitationId ?? null,
+      segment: input.segment ?? {},
     },
   };
 }
