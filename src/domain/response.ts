@@ -98,6 +98,9 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f]|[\ud800-\udfff]/u;
 /** The same rule as a JSON Schema pattern (ECMA-262, read with the `u` flag). */
 export const NO_CONTROL_PATTERN = String.raw`^[^\u0000-\u0008\u000b-\u001f\u007f\ud800-\udfff]*$`;
 
+/** NO_CONTROL_PATTERN and not only blanks: for text that is trimmed and must say something. */
+export const NOT_BLANK_PATTERN = String.raw`^(?=[\s\S]*\S)[^\u0000-\u0008\u000b-\u001f\u007f\ud800-\udfff]*$`;
+
 /** Control characters and lone surrogates: never accepted in a text field. */
 export function hasControlCharacters(value: string): boolean {
   return CONTROL.test(value);
@@ -106,7 +109,7 @@ export function hasControlCharacters(value: string): boolean {
 // Date-time with an explicit zone (Z or +hh:mm); a zoneless time would be read in the server's zone.
 const ISO_INSTANT =
   /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})$/;
-const ISO_INSTANT_MESSAGE = 'must be an ISO-8601 date-time with a time zone';
+export const ISO_INSTANT_MESSAGE = 'must be an ISO-8601 date-time with a time zone';
 
 /**
  * An instant as requests give it: ISO-8601 with a zone, seconds optional. Not JSON Schema's
