@@ -4,13 +4,8 @@ import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
 import { compareNps } from '../domain/compare.js';
 import type { NpsComparison } from '../domain/compare.js';
-import {
-  CHANNELS,
-  SURVEY_ID,
-  SURVEY_ID_MESSAGE,
-  hasControlCharacters,
-  parseIsoInstant,
-} from '../domain/response.js';
+import { CHANNELS, ISO_INSTANT_MESSAGE, parseIsoInstant } from '../domain/response.js';
+import { conforms, schemaProblems } from '../domain/schema.js';
 import type { FieldProblem } from '../domain/response.js';
 import type { Annotation, AnnotationStore } from '../storage/annotations.js';
 import type { ResponseStore } from '../storage/responses.js';
@@ -18,11 +13,15 @@ import type { ThemeStore } from '../storage/themes.js';
 import { allowSurvey } from './auth.js';
 import { jsonBody } from './body.js';
 import { HttpProblem, invalid, requireJson } from './problem.js';
-import { one, rangeParams, surveyParam } from './query.js';
+import { checkPath, checkQuery, rangeOf } from './query.js';
+import {
+  AnnotationInputSchema,
+  AnnotationListQuery,
+  AnnotationPath,
+  ImpactQuery,
+} from './schemas/annotations.js';
 
 const DAY = 86_400_000;
-const MAX_LABEL = 200;
-const ANNOTATION_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export interface AnnotationRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;
@@ -50,40 +49,15 @@ function checkAnnotation(body: unknown): {
   label: string;
   annotationId: string | null;
 } {
-  const input = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const problems: FieldProblem[] = [];
-  const { surveyId, at, label, annotationId } = input;
-  for (const field of Object.keys(input)) {
-    if (!['surveyId', 'at', 'label', 'annotationId'].includes(field))
-      problems.push({ field, message: 'is not a field of an annotation' });
-  }
-  if (typeof surveyId !== 'string' || !SURVEY_ID.test(surveyId))
-    problems.push({ field: 'surveyId', message: SURVEY_ID_MESSAGE });
-  const atMs = typeof at === 'string' ? parseIsoInstant(at) : null;
-  if (atMs === null)
-    problems.push({ field: 'at', message: 'must be an ISO-8601 date-time with a time zone' });
-  if (
-    typeof label !== 'string' ||
-    label.trim() === '' ||
-    label.length > MAX_LABEL ||
-    hasControlCharacters(label)
-  ) {
-    problems.push({
-      field: 'label',
-      message: `must be 1-${MAX_LABEL} characters, no control characters`,
-    });
-  }
-  if (
-    annotationId !== undefined &&
-    (typeof annotationId !== 'string' || !ANNOTATION_ID.test(annotationId))
-  )
-    problems.push({ field: 'annotationId', message: SURVEY_ID_MESSAGE });
-  if (problems.length > 0) throw invalid(problems);
+  const problems = schemaProblems(AnnotationInputSchema, body);
+  if (problems.length > 0 || !conforms(AnnotationInputSchema, body)) throw invalid(problems);
+  const at = parseIsoInstant(body.at);
+  if (at === null) throw invalid([{ field: 'at', message: ISO_INSTANT_MESSAGE }]);
   return {
-    surveyId: surveyId as string,
-    at: atMs as number,
-    label: (label as string).trim(),
-    annotationId: (annotationId as string | undefined) ?? null,
+    surveyId: body.surveyId,
+    at,
+    label: body.label.trim(),
+    annotationId: body.annotationId ?? null,
   };
 }
 
@@ -136,22 +110,25 @@ export function annotationRouter(deps: AnnotationRoutesDeps): Router {
 
   router.get('/v1/annotations', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = surveyParam(req, problems);
+    const q = checkQuery(req, AnnotationListQuery, problems);
     const now = deps.now();
     const range =
-      one(req, 'from') === undefined && one(req, 'to') === undefined
+      q.from === undefined && q.to === undefined
         ? { from: 0, to: now + 3650 * DAY }
-        : rangeParams(req, now, problems);
+        : q.from === undefined
+          ? (problems.push({ field: 'from', message: ISO_INSTANT_MESSAGE }), null)
+          : rangeOf(q.from, q.to, now, problems);
     if (problems.length > 0 || range === null) throw invalid(problems);
+    const { surveyId } = q;
     allowSurvey(res, surveyId);
     const list = await deps.annotations.list(surveyId, range.from, range.to);
     res.json({ surveyId, annotations: list.map(view) });
   });
 
   router.delete('/v1/annotations/:annotationId', deps.requireScope('admin'), async (req, res) => {
-    const id = req.params.annotationId;
-    if (typeof id !== 'string' || !ANNOTATION_ID.test(id))
-      throw invalid([{ field: 'annotationId', message: SURVEY_ID_MESSAGE }]);
+    const pathProblems = checkPath(req, AnnotationPath);
+    if (pathProblems.length > 0) throw invalid(pathProblems);
+    const id = String(req.params.annotationId);
     const existing = await deps.annotations.get(id);
     if (!existing) throw new HttpProblem(404, 'Not Found', `No annotation ${id}`);
     allowSurvey(res, existing.surveyId);
@@ -161,13 +138,10 @@ export function annotationRouter(deps: AnnotationRoutesDeps): Router {
 
   router.get('/v1/nps/impact', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const id = one(req, 'annotationId');
-    if (id === undefined || !ANNOTATION_ID.test(id))
-      problems.push({ field: 'annotationId', message: SURVEY_ID_MESSAGE });
-    const days = Number(one(req, 'days') ?? '14');
-    if (!Number.isInteger(days) || days < 1 || days > 365)
-      problems.push({ field: 'days', message: 'must be an integer 1-365' });
-    if (problems.length > 0 || id === undefined) throw invalid(problems);
+    const q = checkQuery(req, ImpactQuery, problems);
+    if (problems.length > 0) throw invalid(problems);
+    const id = q.annotationId;
+    const days = q.days ?? 14;
     const annotation = await deps.annotations.get(id);
     if (!annotation) throw new HttpProblem(404, 'Not Found', `No annotation ${id}`);
     allowSurvey(res, annotation.surveyId);

@@ -5,20 +5,14 @@ import helmet from 'helmet';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Scope } from '../config/config.js';
 import { DEFAULT_MIN_RESPONSES, summarize } from '../domain/nps.js';
-import {
-  hasControlCharacters,
-  normalizedResponse,
-  validateResponseInput,
-} from '../domain/response.js';
+import { normalizedResponse, validateResponseInput } from '../domain/response.js';
 import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
-import { isWindowName } from '../domain/windows.js';
 import type { WindowName } from '../domain/windows.js';
 import { describeError, NpsError } from '../errors.js';
 import type { Publisher } from '../ingest/publisher.js';
 import { respondentIdFrom } from '../ingest/pseudonym.js';
 import { erasureTag } from '../domain/erasure.js';
 import type { History, Interval } from '../storage/history.js';
-import { INTERVALS } from '../storage/history.js';
 import type { LiveWindows } from '../storage/live-windows.js';
 import type { AnnotationStore } from '../storage/annotations.js';
 import { allowSurvey } from './auth.js';
@@ -31,7 +25,9 @@ import { openApiDocument } from './openapi.js';
 import type { LiveStream } from './live-stream.js';
 import type { Metrics } from './metrics.js';
 import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
-import { channelParam, one, rangeParams, surveyParam } from './query.js';
+import { checkPath, checkQuery, rangeOf } from './query.js';
+import { HistoryQuery, LiveQuery } from './schemas/read.js';
+import { ErasurePath } from './schemas/ops.js';
 import { liveSegmentParam, segmentParams } from './segment-query.js';
 import type { LiveSegment } from './segment-query.js';
 
@@ -100,13 +96,15 @@ function liveQuery(
   window: WindowName;
   segment: LiveSegment | null;
 } {
-  const surveyId = surveyParam(req);
-  const channel = channelParam(req);
-  const window = one(req, 'window') ?? '24h';
-  if (!isWindowName(window)) {
-    throw invalid([{ field: 'window', message: 'must be one of 15m, 1h, 24h, 7d, 30d' }]);
-  }
-  return { surveyId, channel, window, segment: liveSegmentParam(req, segmentKeys) };
+  const problems: FieldProblem[] = [];
+  const q = checkQuery(req, LiveQuery, problems);
+  if (problems.length > 0) throw invalid(problems);
+  return {
+    surveyId: q.surveyId,
+    channel: q.channel ?? null,
+    window: q.window ?? '24h',
+    segment: liveSegmentParam(req, segmentKeys),
+  };
 }
 
 function toResponse(
@@ -234,19 +232,13 @@ export function createApp(deps: AppDeps): express.Express {
 
   if (history) {
     app.get('/v1/nps/history', requireScope('read'), async (req, res) => {
-      const surveyId = surveyParam(req);
-      allowSurvey(res, surveyId);
       const problems: FieldProblem[] = [];
-      const range = rangeParams(req, now(), problems);
-      const interval = one(req, 'interval') ?? 'day';
-      if (!(INTERVALS as readonly string[]).includes(interval)) {
-        problems.push({ field: 'interval', message: `must be one of ${INTERVALS.join(', ')}` });
-      }
+      const q = checkQuery(req, HistoryQuery, problems);
+      // The survey's permission first, as before the schema: a restricted key learns nothing more.
+      if (!problems.some((p) => p.field === 'surveyId')) allowSurvey(res, q.surveyId);
+      const range = rangeOf(q.from, q.to, now(), problems);
+      const interval: Interval = q.interval ?? 'day';
       const segment = segmentParams(req, segmentKeys, problems);
-      const groupBy = one(req, 'groupBy');
-      if (groupBy !== undefined && groupBy !== 'channel') {
-        problems.push({ field: 'groupBy', message: 'must be channel' });
-      }
       if (
         range &&
         interval === 'hour' &&
@@ -258,13 +250,14 @@ export function createApp(deps: AppDeps): express.Express {
         });
       }
       if (problems.length > 0 || range === null) throw invalid(problems);
+      const { surveyId, groupBy } = q;
       const { from, to } = range;
       const [series, annotations] = await Promise.all([
         history.series({
           surveyId,
           from,
           to,
-          interval: interval as Interval,
+          interval,
           byChannel: groupBy === 'channel',
           segment,
         }),
@@ -301,18 +294,10 @@ export function createApp(deps: AppDeps): express.Express {
           'Erasure covers every survey: it needs an admin key not restricted to surveys',
         );
       }
-      const given = req.params.respondentId;
       // The rules ingest applies, so that what could never be stored is refused, not searched.
-      if (
-        typeof given !== 'string' ||
-        given.length > 320 ||
-        given.trim() === '' ||
-        hasControlCharacters(given)
-      ) {
-        throw invalid([
-          { field: 'respondentId', message: 'must be 1-320 characters, no control characters' },
-        ]);
-      }
+      const problems = checkPath(req, ErasurePath);
+      if (problems.length > 0) throw invalid(problems);
+      const given = String(req.params.respondentId);
       // Stored as ingest stores it: an email or phone number only as its keyed HMAC.
       const respondentId = respondentIdFrom(pseudonymKey, given);
       if (respondentId === null) {

@@ -2,16 +2,10 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
-import {
-  CASE_STATUSES,
-  byTime,
-  foldCase,
-  isOverdue,
-  refusedTransition,
-  summarizeCases,
-} from '../domain/cases.js';
-import type { CaseChange, CaseState, CaseStatus, OpenedCase } from '../domain/cases.js';
-import { hasControlCharacters } from '../domain/response.js';
+import { byTime, foldCase, isOverdue, refusedTransition, summarizeCases } from '../domain/cases.js';
+import type { CaseChange, CaseState, OpenedCase } from '../domain/cases.js';
+import { conforms, schemaProblems } from '../domain/schema.js';
+import type { Static } from '@sinclair/typebox';
 import type { FieldProblem } from '../domain/response.js';
 import type { EventSink, NpsEvent } from '../events/types.js';
 import { eventId } from '../events/types.js';
@@ -20,15 +14,18 @@ import { allowSurvey } from './auth.js';
 import { jsonBody } from './body.js';
 import type { CaseMetrics } from './case-metrics.js';
 import { HttpProblem, invalid, requireJson } from './problem.js';
-import { one, rangeParams, surveyParam } from './query.js';
+import { checkPath, checkQuery, rangeOf } from './query.js';
+import {
+  CASE_ID_PATTERN,
+  CaseChangeHeaders,
+  CaseChangeSchema,
+  CaseListQuery,
+  CasePath,
+  CaseSummaryQuery,
+} from './schemas/cases.js';
 
-const CASE_ID = /^case_[A-Za-z0-9_-]{24}$/;
-const THEME = /^[a-z0-9_-]{1,64}$/;
-const MAX_ASSIGNEE = 200;
-const MAX_NOTE = 5000;
-const MAX_IDEMPOTENCY_KEY = 200;
+const CASE_ID = new RegExp(CASE_ID_PATTERN);
 const DEFAULT_PAGE = 50;
-const MAX_PAGE = 200;
 
 export interface CaseRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;
@@ -97,63 +94,16 @@ function readCursor(raw: string, problems: FieldProblem[]) {
   return null;
 }
 
-interface Patch {
-  status?: CaseStatus;
-  assignee?: string | null;
-  note?: string;
-}
+type Patch = Static<typeof CaseChangeSchema>;
 
 function checkPatch(body: unknown): Patch {
-  const input = (
-    typeof body === 'object' && body !== null && !Array.isArray(body) ? body : null
-  ) as Record<string, unknown> | null;
-  if (input === null) throw invalid([{ field: '(body)', message: 'must be a JSON object' }]);
-  const problems: FieldProblem[] = [];
-  const patch: Patch = {};
-  for (const field of Object.keys(input)) {
-    if (!['status', 'assignee', 'note'].includes(field))
-      problems.push({ field, message: 'is not a field of a case change' });
-  }
-  const { status, assignee, note } = input;
-  if (status !== undefined) {
-    if (typeof status !== 'string' || !(CASE_STATUSES as readonly string[]).includes(status))
-      problems.push({ field: 'status', message: `must be one of ${CASE_STATUSES.join(', ')}` });
-    else patch.status = status as CaseStatus;
-  }
-  if (assignee !== undefined) {
-    if (
-      assignee !== null &&
-      (typeof assignee !== 'string' ||
-        assignee.trim() === '' ||
-        assignee.length > MAX_ASSIGNEE ||
-        hasControlCharacters(assignee))
-    )
-      problems.push({
-        field: 'assignee',
-        message: `must be null or 1-${MAX_ASSIGNEE} characters, no control characters`,
-      });
-    else patch.assignee = assignee === null ? null : assignee.trim();
-  }
-  if (note !== undefined) {
-    if (
-      typeof note !== 'string' ||
-      note.trim() === '' ||
-      note.length > MAX_NOTE ||
-      hasControlCharacters(note)
-    )
-      problems.push({
-        field: 'note',
-        message: `must be 1-${MAX_NOTE} characters, no control characters but line breaks`,
-      });
-    else patch.note = note.trim();
-  }
-  if (problems.length === 0 && Object.keys(patch).length === 0)
-    problems.push({
-      field: '(body)',
-      message: 'must change at least one of status, assignee, note',
-    });
-  if (problems.length > 0) throw invalid(problems);
-  return patch;
+  const problems = schemaProblems(CaseChangeSchema, body);
+  if (problems.length > 0 || !conforms(CaseChangeSchema, body)) throw invalid(problems);
+  return {
+    ...(body.status !== undefined && { status: body.status }),
+    ...(body.assignee !== undefined && { assignee: body.assignee?.trim() ?? null }),
+    ...(body.note !== undefined && { note: body.note.trim() }),
+  };
 }
 
 /**
@@ -186,11 +136,10 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
     });
   }
 
-  async function found(caseId: unknown, res: Parameters<RequestHandler>[1]) {
-    if (typeof caseId !== 'string' || !CASE_ID.test(caseId))
-      throw invalid([
-        { field: 'caseId', message: 'must be case_ and 24 characters of A-Z a-z 0-9 _ -' },
-      ]);
+  async function found(req: Parameters<RequestHandler>[0], res: Parameters<RequestHandler>[1]) {
+    const problems = checkPath(req, CasePath);
+    if (problems.length > 0) throw invalid(problems);
+    const caseId = String(req.params.caseId);
     const opened = await deps.store.get(caseId);
     if (!opened) throw new HttpProblem(404, 'Not Found', `No case ${caseId}`);
     allowSurvey(res, opened.surveyId);
@@ -199,25 +148,19 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
 
   router.get('/v1/cases', casesOrAdmin, async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = one(req, 'surveyId') === undefined ? null : surveyParam(req, problems);
-    const status = one(req, 'status') ?? null;
-    if (status !== null && !(CASE_STATUSES as readonly string[]).includes(status))
-      problems.push({ field: 'status', message: `must be one of ${CASE_STATUSES.join(', ')}` });
-    const theme = one(req, 'theme') ?? null;
-    if (theme !== null && !THEME.test(theme))
-      problems.push({ field: 'theme', message: 'must be a theme id of a-z 0-9 _ -' });
-    const rawCursor = one(req, 'cursor');
-    const after = rawCursor === undefined ? null : readCursor(rawCursor, problems);
-    const limit = Number(one(req, 'limit') ?? DEFAULT_PAGE);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
-      problems.push({ field: 'limit', message: `must be an integer 1-${MAX_PAGE}` });
+    const q = checkQuery(req, CaseListQuery, problems);
+    const after = q.cursor === undefined ? null : readCursor(q.cursor, problems);
     if (problems.length > 0) throw invalid(problems);
+    const surveyId = q.surveyId ?? null;
+    const status = q.status ?? null;
+    const theme = q.theme ?? null;
+    const limit = q.limit ?? DEFAULT_PAGE;
     if (surveyId !== null) allowSurvey(res, surveyId);
     const restricted = res.locals.surveys as ReadonlySet<string> | null | undefined;
     const surveys = surveyId !== null ? [surveyId] : restricted ? [...restricted] : null;
     const page = await deps.store.list({
       surveys,
-      status: status as CaseStatus | null,
+      status,
       theme,
       after,
       limit: limit + 1,
@@ -233,10 +176,11 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
 
   router.get('/v1/cases/summary', casesOrAdmin, async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = surveyParam(req, problems);
+    const q = checkQuery(req, CaseSummaryQuery, problems);
     const now = deps.now();
-    const range = rangeParams(req, now, problems);
+    const range = rangeOf(q.from, q.to, now, problems);
     if (problems.length > 0 || range === null) throw invalid(problems);
+    const { surveyId } = q;
     allowSurvey(res, surveyId);
     const opened = await deps.store.openedBetween(surveyId, range.from, range.to);
     res.json({
@@ -248,28 +192,20 @@ export function caseRouter(deps: CaseRoutesDeps): Router {
   });
 
   router.get('/v1/cases/:caseId', casesOrAdmin, async (req, res) => {
-    const opened = await found(req.params.caseId, res);
+    const opened = await found(req, res);
     const [state] = await states([opened]);
     if (!state) throw new HttpProblem(404, 'Not Found', `No case ${opened.caseId}`);
     res.json({ ...view(state, deps.now()), changes: state.changes.map(changeView) });
   });
 
   router.patch('/v1/cases/:caseId', casesOrAdmin, requireJson, json, async (req, res) => {
-    const problems: FieldProblem[] = [];
     const idempotencyKey = req.get('idempotency-key');
-    if (
-      idempotencyKey !== undefined &&
-      (idempotencyKey === '' ||
-        idempotencyKey.length > MAX_IDEMPOTENCY_KEY ||
-        hasControlCharacters(idempotencyKey))
-    )
-      problems.push({
-        field: 'Idempotency-Key',
-        message: `must be 1-${MAX_IDEMPOTENCY_KEY} characters, no control characters`,
-      });
+    const problems = schemaProblems(CaseChangeHeaders, {
+      ...(idempotencyKey !== undefined && { 'Idempotency-Key': idempotencyKey }),
+    });
     if (problems.length > 0) throw invalid(problems);
     const patch = checkPatch(req.body);
-    const opened = await found(req.params.caseId, res);
+    const opened = await found(req, res);
     const [current] = await states([opened]);
     if (!current) throw new HttpProblem(404, 'Not Found', `No case ${opened.caseId}`);
     const changeId =

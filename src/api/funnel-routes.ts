@@ -7,7 +7,8 @@ import type { FieldProblem } from '../domain/response.js';
 import type { InvitationStore } from '../storage/invitations.js';
 import { allowSurvey } from './auth.js';
 import { invalid } from './problem.js';
-import { channelParam, one, rangeParams, surveyParam } from './query.js';
+import { checkQuery, rangeOf } from './query.js';
+import { FunnelQuery } from './schemas/read.js';
 
 export interface FunnelRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;
@@ -26,15 +27,13 @@ export function funnelRouter(deps: FunnelRoutesDeps): Router {
 
   router.get('/v1/nps/funnel', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = surveyParam(req, problems);
-    const channel = channelParam(req, problems);
-    const range = rangeParams(req, deps.now(), problems);
+    const q = checkQuery(req, FunnelQuery, problems);
+    const range = rangeOf(q.from, q.to, deps.now(), problems);
     const segment: Record<string, string> = {};
-    for (const name of Object.keys(req.query)) {
+    for (const [name, value] of Object.entries(req.query)) {
       if (!name.startsWith('segment.')) continue;
       const key = name.slice('segment.'.length);
-      const value = one(req, name);
-      if (key === '' || value === undefined) {
+      if (key === '' || typeof value !== 'string') {
         problems.push({ field: name, message: 'must be segment.<key>=<value>' });
       } else segment[key] = value;
     }
@@ -45,6 +44,8 @@ export function funnelRouter(deps: FunnelRoutesDeps): Router {
       });
     }
     if (problems.length > 0 || range === null) throw invalid(problems);
+    const { surveyId } = q;
+    const channel = q.channel ?? null;
     allowSurvey(res, surveyId);
     const { counts, responders } = await deps.store.funnel({
       surveyId,

@@ -15,7 +15,9 @@ export class HttpProblem extends Error {
   }
 }
 
-export function invalid(problems: readonly FieldProblem[]): HttpProblem {
+/** 400 naming each field once (its first problem: a schema's and a route's rule can both fail). */
+export function invalid(given: readonly FieldProblem[]): HttpProblem {
+  const problems = given.filter((p, i) => given.findIndex((q) => q.field === p.field) === i);
   const detail = problems.map((p) => `${p.field} ${p.message}`).join('; ');
   return new HttpProblem(400, 'Invalid request', detail, { errors: problems });
 }

@@ -1,69 +1,66 @@
 import type { Request } from 'express';
-import { CHANNELS, SURVEY_ID, SURVEY_ID_MESSAGE, parseIsoInstant } from '../domain/response.js';
-import type { Channel, FieldProblem } from '../domain/response.js';
-import { invalid } from './problem.js';
-
-/** Query parameters shared by the read endpoints, each checked the same way everywhere. */
-
-export function one(req: Request, name: string): string | undefined {
-  const value = req.query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw invalid([{ field: name, message: 'must be given once' }]);
-  return value;
-}
+import type { Static, TObject } from '@sinclair/typebox';
+import { parseIsoInstant } from '../domain/response.js';
+import type { FieldProblem } from '../domain/response.js';
+import { schemaProblems } from '../domain/schema.js';
 
 /**
- * The survey id. Problems are added to `problems` when given (so that one answer names every bad
- * parameter), else thrown.
+ * Query parameters, checked by the operation's query schema (src/api/schemas): the same object
+ * the OpenAPI document lists as the operation's parameters.
  */
-export function surveyParam(req: Request, problems?: FieldProblem[]): string {
-  const surveyId = one(req, 'surveyId');
-  if (surveyId === undefined || !SURVEY_ID.test(surveyId)) {
-    report(problems, { field: 'surveyId', message: SURVEY_ID_MESSAGE });
-    return '';
-  }
-  return surveyId;
-}
-
-/** The channel, or null for all; problems as in {@link surveyParam}. */
-export function channelParam(req: Request, problems?: FieldProblem[]): Channel | null {
-  const channel = one(req, 'channel');
-  if (channel === undefined) return null;
-  if (!(CHANNELS as readonly string[]).includes(channel)) {
-    report(problems, { field: 'channel', message: `must be one of ${CHANNELS.join(', ')}` });
-    return null;
-  }
-  return channel as Channel;
-}
-
-function report(problems: FieldProblem[] | undefined, problem: FieldProblem): void {
-  if (!problems) throw invalid([problem]);
-  problems.push(problem);
-}
 
 /**
- * A time range `from` (required) to `to` (default: now), both ISO-8601 with a zone, from before
- * to. Problems are added to `problems`; the range is null when either end is unusable. `names`
- * renames the two parameters (`aFrom`/`aTo`), and `to` is then required as well.
+ * The declared parameters of the query, checked by `schema`: each given at most once, integers
+ * converted from their text. Problems are added to `problems`; the value is only what it claims
+ * to be when none were added. Parameters the schema does not declare are ignored here.
  */
-export function rangeParams(
+export function checkQuery<T extends TObject>(
   req: Request,
+  schema: T,
+  problems: FieldProblem[],
+): Static<T> {
+  const given: Record<string, unknown> = {};
+  const repeated = new Set<string>();
+  for (const name of Object.keys(schema.properties)) {
+    const value: unknown = req.query[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') given[name] = value;
+    else repeated.add(name);
+  }
+  for (const name of repeated) problems.push({ field: name, message: 'must be given once' });
+  problems.push(
+    ...schemaProblems(schema, given, '', { coerce: true }).filter((p) => !repeated.has(p.field)),
+  );
+  return given;
+}
+
+/** The same for a route's path parameters (`req.params`). */
+export function checkPath(req: Request, schema: TObject): FieldProblem[] {
+  return schemaProblems(schema, { ...req.params });
+}
+
+/**
+ * A time range `from` to `to` (default: now), both already checked by the query schema, from
+ * before to; null when either end is unusable. `names` are the two parameters' names (`aFrom`,
+ * `aTo`), for the problem that from is not before to.
+ */
+export function rangeOf(
+  fromText: string | undefined,
+  toText: string | undefined,
   now: number,
   problems: FieldProblem[],
-  names?: { readonly from: string; readonly to: string },
+  names: { readonly from: string; readonly to: string } = { from: 'from', to: 'to' },
 ): { from: number; to: number } | null {
-  const fromName = names?.from ?? 'from';
-  const toName = names?.to ?? 'to';
-  const fromRaw = one(req, fromName);
-  const toRaw = one(req, toName);
-  const from = fromRaw === undefined ? null : parseIsoInstant(fromRaw);
-  const to = toRaw === undefined ? (names ? null : now) : parseIsoInstant(toRaw);
+  const from = fromText === undefined ? null : parseIsoInstant(fromText);
+  const to = toText === undefined ? now : parseIsoInstant(toText);
+  // A date the pattern lets through but no calendar has (2026-02-31).
   const format = 'must be an ISO-8601 date-time with a time zone';
-  if (from === null) problems.push({ field: fromName, message: format });
-  if (to === null) problems.push({ field: toName, message: format });
+  if (from === null && fromText !== undefined)
+    problems.push({ field: names.from, message: format });
+  if (to === null) problems.push({ field: names.to, message: format });
   if (from === null || to === null) return null;
   if (from >= to) {
-    problems.push({ field: fromName, message: `must be before ${toName}` });
+    problems.push({ field: names.from, message: `must be before ${names.to}` });
     return null;
   }
   return { from, to };

@@ -5,7 +5,8 @@ import type { FieldProblem } from '../domain/response.js';
 import type { ShiftStore } from '../storage/shifts.js';
 import { allowSurvey } from './auth.js';
 import { invalid } from './problem.js';
-import { channelParam, rangeParams, surveyParam } from './query.js';
+import { checkQuery, rangeOf } from './query.js';
+import { ShiftsQuery } from './schemas/read.js';
 
 export interface ShiftRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;
@@ -22,10 +23,11 @@ export function shiftRouter(deps: ShiftRoutesDeps): Router {
 
   router.get('/v1/nps/shifts', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = surveyParam(req, problems);
-    const channel = channelParam(req, problems);
-    const range = rangeParams(req, deps.now(), problems);
+    const q = checkQuery(req, ShiftsQuery, problems);
+    const range = rangeOf(q.from, q.to, deps.now(), problems);
     if (problems.length > 0 || range === null) throw invalid(problems);
+    const { surveyId } = q;
+    const channel = q.channel ?? null;
     allowSurvey(res, surveyId);
     const shifts = await deps.store.list({ surveyId, channel, ...range });
     res.json({

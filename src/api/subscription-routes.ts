@@ -2,21 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
-import { SURVEY_ID } from '../domain/response.js';
 import type { FieldProblem } from '../domain/response.js';
 import { checkUrl, UrlRefused } from '../events/ssrf.js';
 import type { Resolver, UrlPolicy } from '../events/ssrf.js';
-import { FORMATS, newSecret } from '../events/subscriptions.js';
+import { newSecret } from '../events/subscriptions.js';
 import type { Format, Subscription, SubscriptionStore } from '../events/subscriptions.js';
-import { EVENT_TYPES } from '../events/types.js';
 import type { EventType } from '../events/types.js';
 import { allowSurvey } from './auth.js';
 import { jsonBody } from './body.js';
 import { HttpProblem, invalid, requireJson } from './problem.js';
-import { one } from './query.js';
+import { checkQuery } from './query.js';
+import {
+  DeliveriesQuery,
+  SUBSCRIPTION_ID_PATTERN,
+  SubscriptionInputSchema,
+} from './schemas/subscriptions.js';
+import { conforms, schemaProblems } from '../domain/schema.js';
 
-const MAX_URL = 2048;
-const SUBSCRIPTION_ID = /^sub_[A-Za-z0-9]{32}$/;
+const SUBSCRIPTION_ID = new RegExp(SUBSCRIPTION_ID_PATTERN);
 
 export interface SubscriptionRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;
@@ -46,18 +49,11 @@ async function checkSubscription(
   policy: UrlPolicy,
   resolve: Resolver | undefined,
 ): Promise<{ url: string; events: EventType[]; surveyId: string | null; format: Format }> {
-  const input = (
-    typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}
-  ) as Record<string, unknown>;
-  const problems: FieldProblem[] = [];
-  for (const field of Object.keys(input)) {
-    if (!['url', 'events', 'surveyId', 'format'].includes(field))
-      problems.push({ field, message: 'is not a field of a subscription' });
-  }
-  const { url, events, surveyId, format } = input;
-  if (typeof url !== 'string' || url.length > MAX_URL) {
-    problems.push({ field: 'url', message: `must be a URL of at most ${MAX_URL} characters` });
-  } else {
+  const problems = schemaProblems(SubscriptionInputSchema, body);
+  const url =
+    typeof body === 'object' && body !== null ? (body as { url?: unknown }).url : undefined;
+  // The address check only for a URL the schema let through (it resolves the host).
+  if (typeof url === 'string' && !problems.some((p) => p.field === 'url')) {
     try {
       await checkUrl(url, policy, resolve);
     } catch (error) {
@@ -65,31 +61,12 @@ async function checkSubscription(
       problems.push({ field: 'url', message: error.message });
     }
   }
-  if (
-    !Array.isArray(events) ||
-    events.length === 0 ||
-    events.some((e) => !(EVENT_TYPES as readonly unknown[]).includes(e)) ||
-    new Set(events).size !== events.length
-  ) {
-    problems.push({
-      field: 'events',
-      message: `must list one or more of ${EVENT_TYPES.join(', ')}, each once`,
-    });
-  }
-  if (
-    surveyId !== undefined &&
-    surveyId !== null &&
-    (typeof surveyId !== 'string' || !SURVEY_ID.test(surveyId))
-  )
-    problems.push({ field: 'surveyId', message: 'must be 1-64 characters of A-Z a-z 0-9 . _ -' });
-  if (format !== undefined && !(FORMATS as readonly unknown[]).includes(format))
-    problems.push({ field: 'format', message: `must be one of ${FORMATS.join(', ')}` });
-  if (problems.length > 0) throw invalid(problems);
+  if (problems.length > 0 || !conforms(SubscriptionInputSchema, body)) throw invalid(problems);
   return {
-    url: url as string,
-    events: events as EventType[],
-    surveyId: (surveyId as string | null | undefined) ?? null,
-    format: (format as Format | undefined) ?? 'standard',
+    url: body.url,
+    events: body.events,
+    surveyId: body.surveyId ?? null,
+    format: body.format ?? 'standard',
   };
 }
 
@@ -143,10 +120,9 @@ export function subscriptionRouter(deps: SubscriptionRoutesDeps): Router {
   });
 
   router.get('/v1/subscriptions/:id/deliveries', admin, async (req, res) => {
-    const raw = one(req, 'limit') ?? '100';
-    const limit = Number(raw);
-    if (!/^\d+$/.test(raw) || limit < 1 || limit > 1000)
-      throw invalid([{ field: 'limit', message: 'must be an integer 1-1000' }]);
+    const problems: FieldProblem[] = [];
+    const limit = checkQuery(req, DeliveriesQuery, problems).limit ?? 100;
+    if (problems.length > 0) throw invalid(problems);
     const s = await find(req.params.id, res.locals.surveys);
     const attempts = await deps.store.attempts(s.subscriptionId, limit);
     res.json({

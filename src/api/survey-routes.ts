@@ -1,16 +1,15 @@
 import { Router } from 'express';
 import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
-import type { Category } from '../domain/classification.js';
 import { compareNps } from '../domain/compare.js';
 import type { FieldProblem } from '../domain/response.js';
 import type { ResponseStore } from '../storage/responses.js';
 import { allowSurvey } from './auth.js';
 import { invalid } from './problem.js';
-import { channelParam, one, rangeParams, surveyParam } from './query.js';
+import { checkQuery, rangeOf } from './query.js';
+import { CompareQuery, FeedQuery } from './schemas/read.js';
 import { segmentParams } from './segment-query.js';
 
-const CATEGORIES: readonly Category[] = ['detractor', 'passive', 'promoter'];
 const DAY = 86_400_000;
 
 export interface SurveyRoutesDeps {
@@ -24,20 +23,6 @@ export interface SurveyRoutesDeps {
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-function integerParam(
-  value: string | undefined,
-  name: string,
-  fallback: number,
-  max: number,
-  problems: FieldProblem[],
-): number {
-  const n = Number(value ?? fallback);
-  if (!Number.isInteger(n) || n < 1 || n > max) {
-    problems.push({ field: name, message: `must be an integer 1-${max}` });
-  }
-  return n;
 }
 
 /** The surveys, the latest responses of one (who to call), and two periods compared. */
@@ -56,22 +41,19 @@ export function surveyRouter(deps: SurveyRoutesDeps): Router {
 
   router.get('/v1/nps/feed', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = surveyParam(req, problems);
-    const channel = channelParam(req, problems);
-    const category = one(req, 'category') ?? null;
-    if (category !== null && !(CATEGORIES as readonly string[]).includes(category)) {
-      problems.push({ field: 'category', message: `must be one of ${CATEGORIES.join(', ')}` });
-    }
-    const limit = integerParam(one(req, 'limit'), 'limit', 50, 200, problems);
+    const q = checkQuery(req, FeedQuery, problems);
     const now = deps.now();
-    const range = one(req, 'from') === undefined ? { from: now - 30 * DAY, to: now } : null;
-    const given = range ?? rangeParams(req, now, problems);
+    const given =
+      q.from === undefined
+        ? { from: now - 30 * DAY, to: now }
+        : rangeOf(q.from, q.to, now, problems);
     if (problems.length > 0 || given === null) throw invalid(problems);
+    const { surveyId } = q;
+    const channel = q.channel ?? null;
+    const category = q.category ?? null;
+    const limit = q.limit ?? 50;
     allowSurvey(res, surveyId);
-    const items = await deps.store.recent(
-      { surveyId, channel, ...given, category: category as Category | null },
-      limit,
-    );
+    const items = await deps.store.recent({ surveyId, channel, ...given, category }, limit);
     res.json({
       surveyId,
       ...(channel !== null && { channel }),
@@ -84,13 +66,14 @@ export function surveyRouter(deps: SurveyRoutesDeps): Router {
 
   router.get('/v1/nps/compare', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const surveyId = surveyParam(req, problems);
-    const channel = channelParam(req, problems);
+    const q = checkQuery(req, CompareQuery, problems);
     const now = deps.now();
-    const a = rangeParams(req, now, problems, { from: 'aFrom', to: 'aTo' });
-    const b = rangeParams(req, now, problems, { from: 'bFrom', to: 'bTo' });
+    const a = rangeOf(q.aFrom, q.aTo, now, problems, { from: 'aFrom', to: 'aTo' });
+    const b = rangeOf(q.bFrom, q.bTo, now, problems, { from: 'bFrom', to: 'bTo' });
     const segment = segmentParams(req, deps.segmentKeys ?? [], problems);
     if (problems.length > 0 || a === null || b === null) throw invalid(problems);
+    const { surveyId } = q;
+    const channel = q.channel ?? null;
     allowSurvey(res, surveyId);
     const [tallyA, tallyB] = await Promise.all([
       deps.store.tally({ surveyId, channel, segment, ...a }),

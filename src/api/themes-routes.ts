@@ -13,7 +13,8 @@ import { themeLabel } from '../themes/taxonomy.js';
 import { distinctiveTerms } from '../themes/terms.js';
 import { allowSurvey } from './auth.js';
 import { invalid } from './problem.js';
-import { channelParam, one, rangeParams, surveyParam } from './query.js';
+import { checkQuery, rangeOf } from './query.js';
+import { TermsQuery, ThemesQuery } from './schemas/read.js';
 
 const EXAMPLES_PER_THEME = 3;
 const CATEGORIES: readonly Category[] = ['detractor', 'passive', 'promoter'];
@@ -39,17 +40,13 @@ export function themesRouter(deps: ThemesRoutesDeps): Router {
   const router = Router();
   const known = new Set(deps.taxonomy.themes.map((t) => t.id));
 
-  function query(req: Request, problems: FieldProblem[]) {
-    const surveyId = surveyParam(req, problems);
-    const channel = channelParam(req, problems);
-    const range = rangeParams(req, deps.now(), problems);
-    return { surveyId, channel, range };
-  }
-
   router.get('/v1/nps/themes', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const { surveyId, channel, range } = query(req, problems);
+    const given = checkQuery(req, ThemesQuery, problems);
+    const range = rangeOf(given.from, given.to, deps.now(), problems);
     if (problems.length > 0 || range === null) throw invalid(problems);
+    const { surveyId } = given;
+    const channel = given.channel ?? null;
     allowSurvey(res, surveyId);
     const q = { surveyId, channel, ...range };
     const lang = labelLanguage(req);
@@ -101,22 +98,16 @@ export function themesRouter(deps: ThemesRoutesDeps): Router {
 
   router.get('/v1/nps/terms', deps.requireScope('read'), async (req, res) => {
     const problems: FieldProblem[] = [];
-    const { surveyId, channel, range } = query(req, problems);
-    const category = one(req, 'category') ?? 'detractor';
-    if (!(CATEGORIES as readonly string[]).includes(category)) {
-      problems.push({ field: 'category', message: `must be one of ${CATEGORIES.join(', ')}` });
-    }
-    const compareTo = one(req, 'compareTo') ?? 'others';
-    if (compareTo !== 'others' && compareTo !== 'previous') {
-      problems.push({ field: 'compareTo', message: 'must be others or previous' });
-    }
-    const limit = Number(one(req, 'limit') ?? '20');
-    if (!Number.isInteger(limit) || limit < 1 || limit > 100) {
-      problems.push({ field: 'limit', message: 'must be an integer 1-100' });
-    }
+    const given = checkQuery(req, TermsQuery, problems);
+    const range = rangeOf(given.from, given.to, deps.now(), problems);
     if (problems.length > 0 || range === null) throw invalid(problems);
+    const { surveyId } = given;
+    const channel = given.channel ?? null;
+    const category = given.category ?? 'detractor';
+    const compareTo = given.compareTo ?? 'others';
+    const limit = given.limit ?? 20;
     allowSurvey(res, surveyId);
-    const target = category as Category;
+    const target: Category = category;
     const q = { surveyId, channel, ...range };
     // Against the other categories of the same period, or the same category the period before.
     const reference =

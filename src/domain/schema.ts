@@ -49,10 +49,15 @@ export function newAjv(options: { coerceTypes?: boolean } = {}): Ajv2020 {
   return ajv;
 }
 
-const ajv = newAjv();
-const compiled = new WeakMap<object, ValidateFunction>();
+const strict = { ajv: newAjv(), compiled: new WeakMap<object, ValidateFunction>() };
+// Query strings carry text only: there "5" is the integer 5 (ajv converts it in place).
+const coercing = {
+  ajv: newAjv({ coerceTypes: true }),
+  compiled: new WeakMap<object, ValidateFunction>(),
+};
 
-function validator(schema: TSchema): ValidateFunction {
+function validator(schema: TSchema, coerce = false): ValidateFunction {
+  const { ajv, compiled } = coerce ? coercing : strict;
   let found = compiled.get(schema);
   if (!found) {
     found = ajv.compile(schema);
@@ -132,9 +137,15 @@ function problemOf(error: ErrorObject, root: unknown, prefix: string): FieldProb
 /**
  * What is wrong with `value` by `schema`, one problem per field (its first), in the order ajv
  * found them; `prefix` names where the value sits (`[3]` for a batch item). Empty when valid.
+ * With `coerce` (query strings), text that is a number or boolean is converted in place first.
  */
-export function schemaProblems(schema: TSchema, value: unknown, prefix = ''): FieldProblem[] {
-  const validate = validator(schema);
+export function schemaProblems(
+  schema: TSchema,
+  value: unknown,
+  prefix = '',
+  options: { coerce?: boolean } = {},
+): FieldProblem[] {
+  const validate = validator(schema, options.coerce);
   if (validate(value)) return [];
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];

@@ -6,7 +6,9 @@ import type { Request, RequestHandler, Router } from 'express';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
-import { SURVEY_ID, SURVEY_ID_MESSAGE, normalizedResponse } from '../domain/response.js';
+import { normalizedResponse } from '../domain/response.js';
+import { checkQuery } from '../api/query.js';
+import { WebhookQuery } from '../api/schemas/ingest.js';
 import { parseScoreReply } from '../domain/score-text.js';
 import type { FieldProblem } from '../domain/response.js';
 import { segmentStamp } from '../domain/segment.js';
@@ -122,9 +124,9 @@ export function mailgunRouter(deps: MailgunDeps): Router {
     }
     if (!replays.firstUse(token, now)) throw reject('This Mailgun token was used before');
 
-    const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
-    if (!SURVEY_ID.test(surveyId))
-      throw invalid([{ field: 'surveyId', message: SURVEY_ID_MESSAGE }]);
+    const routeProblems: FieldProblem[] = [];
+    const { surveyId } = checkQuery(req, WebhookQuery, routeProblems);
+    if (routeProblems.length > 0) throw invalid(routeProblems);
     const messageId = field(req, 'Message-Id') ?? field(req, 'message-id');
     if (messageId === undefined || messageId.trim() === '' || messageId.length > 998) {
       throw invalid([{ field: 'Message-Id', message: 'is required' }]);

@@ -4,7 +4,9 @@ import { sameSecret } from '../domain/same-secret.js';
 import express from 'express';
 import type { Router } from 'express';
 import { parseScoreReply } from '../domain/score-text.js';
-import { SURVEY_ID, SURVEY_ID_MESSAGE, normalizedResponse } from '../domain/response.js';
+import { normalizedResponse } from '../domain/response.js';
+import { checkQuery } from '../api/query.js';
+import { WebhookQuery } from '../api/schemas/ingest.js';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
@@ -97,9 +99,9 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
       deps.metrics.ingested.inc({ channel: 'sms', outcome: 'rejected' });
       throw new HttpProblem(403, 'Forbidden', 'X-Twilio-Signature does not match this request');
     }
-    const surveyId = typeof req.query.surveyId === 'string' ? req.query.surveyId : '';
-    if (!SURVEY_ID.test(surveyId))
-      throw invalid([{ field: 'surveyId', message: SURVEY_ID_MESSAGE }]);
+    const routeProblems: FieldProblem[] = [];
+    const { surveyId } = checkQuery(req, WebhookQuery, routeProblems);
+    if (routeProblems.length > 0) throw invalid(routeProblems);
     // The route's own segment (a store's or campaign's number or address): checked like the JSON
     // API's. A bad one is the operator's mistake in the provider's console, where this 400 shows.
     const problems: FieldProblem[] = [];
