@@ -5,6 +5,8 @@ import type { LogEntry } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createApp } from './api/app.js';
+import { servedRoutes } from './api/served-routes.js';
+import type { ServedRoute } from './api/served-routes.js';
 import type { Eraser } from './api/app.js';
 import { createMetrics } from './api/metrics.js';
 import { LiveStream } from './api/live-stream.js';
@@ -102,6 +104,8 @@ export interface Running {
   readonly url: string;
   /** Base URL of the SQL endpoint, when it runs. */
   readonly sqlUrl?: string;
+  /** The methods and paths the HTTP server answers (see servedRoutes). */
+  readonly routes: readonly ServedRoute[];
   close(): Promise<void>;
 }
 
@@ -625,6 +629,7 @@ export async function start(options: StartOptions): Promise<Running> {
   return {
     url,
     ...(sql && { sqlUrl: sql.url }),
+    routes: servedRoutes(app),
     close: () =>
       (closing ??= (async () => {
         for (const step of closers) {

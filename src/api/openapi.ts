@@ -123,7 +123,7 @@ function problemAnswer(description: string, headers?: Record<string, unknown>): 
 }
 
 const retryAfter = {
-  'Retry-After': { description: 'Seconds to wait.', schema: { type: 'string' } },
+  'Retry-After': { description: 'Seconds to wait.', required: true, schema: { type: 'string' } },
 };
 
 function json(description: string, schema: TSchema | Answer): Answer {
@@ -604,8 +604,10 @@ function paths(): Record<string, Record<string, Answer>> {
         ok: {
           200: json('Signed in (JSON).', SessionSchema),
           303: { description: 'Signed in from the HTML form: to /.' },
+          // Not a bearer challenge: the key came in the body.
+          401: problemAnswer('Unknown API key.'),
         },
-        errors: [400, 401, 403, 413, 429],
+        errors: [400, 403, 413, 429],
       }),
       delete: operation({
         summary: 'Dashboard sign-out: clears the session cookie.',
@@ -687,7 +689,7 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           'Invalid request: `errors` names each field (`[i].field` in a batch) and its rule.',
         ),
         Unauthorized: problemAnswer('No or an unknown API key.', {
-          'WWW-Authenticate': { schema: { type: 'string' } },
+          'WWW-Authenticate': { required: true, schema: { type: 'string', const: 'Bearer' } },
         }),
         Forbidden: problemAnswer(
           'The key lacks the scope or the survey, or a signature does not match.',

@@ -68,8 +68,13 @@ function validator(schema: TSchema, coerce = false): ValidateFunction {
 
 /** `schema` with `null` allowed besides its own type, as one `type` list (not an anyOf). */
 export function Nullable<T extends TSchema>(schema: T): TUnsafe<Static<T> | null> {
-  const type: unknown = (schema as { type?: unknown }).type;
-  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'] });
+  const { type, enum: values } = schema as { type?: unknown; enum?: unknown };
+  return Type.Unsafe<Static<T> | null>({
+    ...schema,
+    type: [type, 'null'],
+    // An enum lists every value the schema takes: null too.
+    ...(Array.isArray(values) && { enum: [...(values as unknown[]), null] }),
+  });
 }
 
 /**
