@@ -112,12 +112,13 @@ export function annotationRouter(deps: AnnotationRoutesDeps): Router {
     const problems: FieldProblem[] = [];
     const q = checkQuery(req, AnnotationListQuery, problems);
     const now = deps.now();
+    // Without from and to: every annotation; to alone has no from to start at.
+    if (q.from === undefined && q.to !== undefined)
+      problems.push({ field: 'from', message: ISO_INSTANT_MESSAGE });
     const range =
-      q.from === undefined && q.to === undefined
+      q.from === undefined
         ? { from: 0, to: now + 3650 * DAY }
-        : q.from === undefined
-          ? (problems.push({ field: 'from', message: ISO_INSTANT_MESSAGE }), null)
-          : rangeOf(q.from, q.to, now, problems);
+        : rangeOf(q.from, q.to, now, problems);
     if (problems.length > 0 || range === null) throw invalid(problems);
     const { surveyId } = q;
     allowSurvey(res, surveyId);

@@ -668,7 +668,8 @@ export function openApiDocument(publicBaseUrl: string): Record<string, unknown> 
           description:
             'An NPS_API_KEYS key. Its scopes: ingest (write responses and invitations), read ' +
             '(scores, feeds, themes; the dashboard), cases (follow-up cases), admin (annotations, ' +
-            'cases, webhook subscriptions, erasure). A key restricted to surveys sees only those.',
+            'cases, webhook subscriptions, erasure), sql (the SQL endpoint, on its own port). ' +
+            'A key restricted to surveys sees only those.',
         },
       },
       schemas: {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { SchemaOptions, TObject, TSchema } from '@sinclair/typebox';
+import type { SchemaOptions, TObject } from '@sinclair/typebox';
 import { Nullable } from '../../domain/schema.js';
 
 /**
@@ -47,10 +47,7 @@ export const ScoreSchema = Type.Object({
   }),
 });
 
-/** `base` with `more`'s properties: one flat object, as answers spread a score into theirs. */
+/** The score with `more`'s properties: one flat object, as answers spread a score into theirs. */
 export function withScore<T extends TObject>(more: T, options: SchemaOptions = {}) {
   return Type.Composite([ScoreSchema, more], options);
 }
-
-/** A string that is a path parameter; `schema` says what it must be. */
-export type PathParams = TObject<Record<string, TSchema>>;
