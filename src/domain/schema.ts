@@ -109,9 +109,40 @@ function messageOf(schema: unknown, keyword: string): string | undefined {
   return given?.[keyword] ?? given?.['*'];
 }
 
-function problemOf(error: ErrorObject, root: unknown, prefix: string): FieldProblem | null {
+/** The subschema of `schema` at a JSON pointer of ajv's schemaPath ("#/properties/events"). */
+function subschema(schema: unknown, path: string): unknown {
+  let at = schema;
+  for (const raw of path.replace(/^#\/?/, '').split('/')) {
+    if (raw === '') continue;
+    const key = raw.replaceAll('~1', '/').replaceAll('~0', '~');
+    at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined;
+  }
+  return at;
+}
+
+/**
+ * An item of an array whose schema has an `x-message` and whose item schema has none is named by
+ * the array ("events must list one or more of ..."), as one rule of the whole list.
+ */
+function arrayProblem(error: ErrorObject, schema: unknown, root: unknown, prefix: string) {
+  const match = /^(.*)\/items\/[^/]+$/.exec(error.schemaPath);
+  if (!match?.[1] || messageOf(error.parentSchema, error.keyword) !== undefined) return null;
+  const message = messageOf(subschema(schema, match[1]), 'items');
+  if (message === undefined) return null;
+  const pointer = error.instancePath.replace(/\/[^/]*$/, '');
+  return { field: fieldName(root, prefix, pointer) || '(body)', message };
+}
+
+function problemOf(
+  error: ErrorObject,
+  schema: unknown,
+  root: unknown,
+  prefix: string,
+): FieldProblem | null {
   const parent: unknown = error.parentSchema;
   const params = error.params as Record<string, unknown>;
+  const ofArray = arrayProblem(error, schema, root, prefix);
+  if (ofArray) return ofArray;
   if (error.keyword === 'required') {
     const missing = String(params.missingProperty);
     const properties = (parent as { properties?: Record<string, unknown> }).properties;
@@ -155,7 +186,7 @@ export function schemaProblems(
   const seen = new Set<string>();
   const problems: FieldProblem[] = [];
   for (const error of validate.errors ?? []) {
-    const problem = problemOf(error, value, prefix);
+    const problem = problemOf(error, schema, value, prefix);
     if (problem && !seen.has(problem.field)) {
       seen.add(problem.field);
       problems.push(problem);
