@@ -6,7 +6,8 @@ import type { Router } from 'express';
 import { parseScoreReply } from '../domain/score-text.js';
 import { normalizedResponse } from '../domain/response.js';
 import { checkQuery } from '../api/query.js';
-import { WebhookQuery } from '../api/schemas/ingest.js';
+import { TwilioFormSchema, WebhookQuery } from '../api/schemas/ingest.js';
+import { conforms, schemaProblems } from '../domain/schema.js';
 import { formBody } from '../api/body.js';
 import { HttpProblem, invalid } from '../api/problem.js';
 import type { Metrics } from '../api/metrics.js';
@@ -110,10 +111,11 @@ export function twilioSmsRouter(deps: TwilioDeps): Router {
       deps.metrics.ingested.inc({ channel: 'sms', outcome: 'rejected' });
       throw invalid(problems);
     }
-    const { MessageSid: sid, From: from = '', Body: body = '' } = strings;
-    if (sid === undefined || !/^(SM|MM)[0-9a-fA-F]{32}$/.test(sid)) {
-      throw invalid([{ field: 'MessageSid', message: 'must be a Twilio message SID' }]);
+    const fieldProblems = schemaProblems(TwilioFormSchema, strings);
+    if (fieldProblems.length > 0 || !conforms(TwilioFormSchema, strings)) {
+      throw invalid(fieldProblems);
     }
+    const { MessageSid: sid, From: from = '', Body: body = '' } = strings;
     const lang = languageOf(from);
     res.type('text/xml');
     if (OPT_OUT.has(body.trim().toUpperCase())) {

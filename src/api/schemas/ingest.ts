@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { InvitationInputSchema } from '../../domain/invitation.js';
 import { ResponseInputSchema, SurveyId } from '../../domain/response.js';
-import { StringEnum } from '../../domain/schema.js';
+import { StringEnum, messages } from '../../domain/schema.js';
 import { MAX_BATCH } from '../limits.js';
 import { DateTime } from './common.js';
 
@@ -85,7 +85,10 @@ export const WebhookQuery = Type.Object({ surveyId: SurveyId() });
 
 export const TwilioFormSchema = Type.Object(
   {
-    MessageSid: Type.String({ pattern: '^(SM|MM)[0-9a-fA-F]{32}$' }),
+    MessageSid: Type.String({
+      pattern: '^(SM|MM)[0-9a-fA-F]{32}$',
+      ...messages('must be a Twilio message SID'),
+    }),
     From: Type.Optional(Type.String({ description: 'Pseudonymized.' })),
     Body: Type.Optional(Type.String({ description: 'The reply: a score 0-10, then a comment.' })),
   },
