@@ -557,7 +557,7 @@ export const settings = {
   },
   webhookConcurrency: {
     env: 'NPS_WEBHOOK_CONCURRENCY',
-    doc: 'Deliveries in flight to one subscription at most (kept-alive connections to its receiver). One subscription takes about this many divided by its receiver\'s answer time a second: 64 at 50 ms is 1,280 a second.',
+    doc: "Deliveries in flight to one subscription at most (kept-alive connections to its receiver). One subscription takes about this many divided by its receiver's answer time a second: 64 at 50 ms is 1,280 a second.",
     ...integer(1, 1024),
     fallback: () => '64',
   },
