@@ -5,10 +5,10 @@ import type { LogEntry } from 'kafkajs';
 import type { Redis } from 'ioredis';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { createApp } from './api/app.js';
-import { servedRoutes } from './api/served-routes.js';
-import type { ServedRoute } from './api/served-routes.js';
-import type { Eraser } from './api/app.js';
-import { createMetrics } from './api/metrics.js';
+import { servedRoutes } from './http/served-routes.js';
+import type { ServedRoute } from './http/served-routes.js';
+import type { Eraser } from './use-cases/erase-respondent.js';
+import { createMetrics } from './metrics.js';
 import { LiveStream } from './api/live-stream.js';
 import type { Config } from './config/config.js';
 import type { Endpoints } from './config/endpoints.js';
@@ -16,6 +16,7 @@ import { describeError } from './errors.js';
 import { Publisher } from './ingest/publisher.js';
 import { twilioSmsRouter } from './ingest/twilio-sms.js';
 import { mailgunRouter } from './ingest/mailgun.js';
+import { webRouter } from './ingest/web.js';
 import { LINK_LIFETIME_MS, linksRouter } from './ingest/links.js';
 import { invitationsRouter } from './ingest/invitations.js';
 import { InvitationPublisher } from './ingest/invitation-publisher.js';
@@ -23,11 +24,11 @@ import { InvitationMarks } from './storage/invitation-marks.js';
 import { InvitationStore } from './storage/invitations.js';
 import { startInvitationSink } from './stream/invitation-sink.js';
 import { funnelRouter } from './api/funnel-routes.js';
-import { authorizer } from './api/auth.js';
+import { authorizer } from './http/auth.js';
 import { resolveAccess, sessionSecret } from './dashboard/first-run.js';
 import { dashboardRouter } from './dashboard/router.js';
 import { Sessions } from './dashboard/session.js';
-import { RateLimiter } from './api/rate-limit.js';
+import { RateLimiter } from './http/rate-limit.js';
 import type { Router } from 'express';
 import { ResponseCodec } from './kafka/response-codec.js';
 import { ensureTopics } from './kafka/topics.js';
@@ -327,6 +328,17 @@ export async function start(options: StartOptions): Promise<Running> {
     sessions && ((req) => sessions.keyOf(req)?.key),
   );
   const adapters: Router[] = [];
+  if (publisher) {
+    adapters.push(
+      webRouter({
+        publisher,
+        requireScope,
+        metrics,
+        ...(config.pseudonymKey !== undefined && { pseudonymKey: config.pseudonymKey }),
+        now: Date.now,
+      }),
+    );
+  }
   if (publisher && config.twilioAuthToken !== undefined) {
     adapters.push(
       twilioSmsRouter({
@@ -498,7 +510,6 @@ export async function start(options: StartOptions): Promise<Running> {
     corsOrigins: config.corsOrigins,
     ...(config.pseudonymKey !== undefined && { pseudonymKey: config.pseudonymKey }),
     metrics,
-    ...(publisher && { publisher }),
     ...(live && { live }),
     ...(history && { history }),
     erasers: [

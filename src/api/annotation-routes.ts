@@ -10,16 +10,16 @@ import type { FieldProblem } from '../domain/response.js';
 import type { Annotation, AnnotationStore } from '../storage/annotations.js';
 import type { ResponseStore } from '../storage/responses.js';
 import type { ThemeStore } from '../storage/themes.js';
-import { allowSurvey } from './auth.js';
-import { jsonBody } from './body.js';
-import { HttpProblem, invalid, requireJson } from './problem.js';
-import { checkPath, checkQuery, rangeOf } from './query.js';
+import { allowSurvey } from '../http/auth.js';
+import { jsonBody } from '../http/body.js';
+import { HttpProblem, invalid, requireJson } from '../http/problem.js';
+import { checkPath, checkQuery, rangeOf } from '../http/query.js';
 import {
   AnnotationInputSchema,
   AnnotationListQuery,
   AnnotationPath,
   ImpactQuery,
-} from './schemas/annotations.js';
+} from '../http/schemas/annotations.js';
 
 const DAY = 86_400_000;
 

@@ -1,37 +1,22 @@
-import { randomUUID } from 'node:crypto';
 import cors from 'cors';
 import express from 'express';
 import helmet from 'helmet';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import type { Scope } from '../config/config.js';
-import { DEFAULT_MIN_RESPONSES, summarize } from '../domain/nps.js';
-import { normalizedResponse, validateResponseInput } from '../domain/response.js';
-import type { Channel, FieldProblem, NpsResponse, ResponseInput } from '../domain/response.js';
-import type { WindowName } from '../domain/windows.js';
+import { DEFAULT_MIN_RESPONSES } from '../domain/nps.js';
 import { describeError, NpsError } from '../errors.js';
-import type { Publisher } from '../ingest/publisher.js';
-import { respondentIdFrom } from '../ingest/pseudonym.js';
-import { erasureTag } from '../domain/erasure.js';
-import type { History, Interval } from '../storage/history.js';
-import type { LiveWindows } from '../storage/live-windows.js';
+import { HttpProblem, sendProblem } from '../http/problem.js';
+import { limitFailuresByIp, authFailureCharge } from '../http/rate-limit.js';
+import type { RateLimiter } from '../http/rate-limit.js';
+import type { Metrics } from '../metrics.js';
 import type { AnnotationStore } from '../storage/annotations.js';
-import { allowSurvey } from './auth.js';
-import { jsonBody } from './body.js';
-import { limitFailuresByIp, authFailureCharge } from './rate-limit.js';
-import type { RateLimiter } from './rate-limit.js';
-import { MAX_BATCH } from './limits.js';
-import { liveBody } from './live-body.js';
-import { openApiDocument } from './openapi.js';
+import type { History } from '../storage/history.js';
+import type { LiveWindows } from '../storage/live-windows.js';
+import type { Eraser } from '../use-cases/erase-respondent.js';
+import { erasureRouter } from './erasure-routes.js';
 import type { LiveStream } from './live-stream.js';
-import type { Metrics } from './metrics.js';
-import { HttpProblem, invalid, requireJson, sendProblem } from './problem.js';
-import { checkPath, checkQuery, rangeOf } from './query.js';
-import { HistoryQuery, LiveQuery } from './schemas/read.js';
-import { ErasurePath } from './schemas/ops.js';
-import { liveSegmentParam, segmentParams } from './segment-query.js';
-import type { LiveSegment } from './segment-query.js';
-
-const MAX_HISTORY_BUCKETS = 5000;
+import { npsRouter } from './nps-routes.js';
+import { opsRouter } from './ops-routes.js';
 
 export interface AppDeps {
   /** Checks the bearer key for a scope (see auth.ts); shared with the ingest adapters. */
@@ -44,19 +29,17 @@ export interface AppDeps {
   readonly corsOrigins?: readonly string[];
   /** Where failures on our side are reported (never request bodies). */
   readonly log?: (message: string) => void;
-  /** Key of the HMAC that replaces emails and phone numbers given as respondentId. */
+  /** Key of the HMAC that ingest stores emails and phone numbers as (for erasure). */
   readonly pseudonymKey?: string;
   /** Base URL named in the OpenAPI document. */
   readonly publicBaseUrl: string;
   readonly metrics: Metrics;
-  /** Present in processes with the ingest role. */
-  readonly publisher?: Publisher;
   /** Present in processes with the api role. */
   readonly live?: LiveWindows;
   readonly history?: History;
   /** Server-Sent Events of live windows; with `live`. */
   readonly stream?: LiveStream;
-  /** Ingest adapters (webhooks, links), mounted beside the API routes. */
+  /** Ingest channels (web, SMS, email, links, invitations), mounted beside the API routes. */
   readonly adapters?: readonly Router[];
   /** Annotations, listed beside the history buckets they fall in. */
   readonly annotations?: AnnotationStore;
@@ -78,47 +61,6 @@ export interface AppDeps {
   readonly erasers?: readonly Eraser[];
   /** Segment keys live, stream and history can be filtered on (NPS_SEGMENT_KEYS). @default [] */
   readonly segmentKeys?: readonly string[];
-}
-
-/** One store's part of an erasure (see AppDeps.erasers). */
-export interface Eraser {
-  /** Names the count in the erasure answer, e.g. "casesDeleted". */
-  readonly name: string;
-  erase(respondentId: string, cut: number): Promise<number>;
-}
-
-function liveQuery(
-  req: Request,
-  segmentKeys: readonly string[],
-): {
-  surveyId: string;
-  channel: Channel | null;
-  window: WindowName;
-  segment: LiveSegment | null;
-} {
-  const problems: FieldProblem[] = [];
-  const q = checkQuery(req, LiveQuery, problems);
-  if (problems.length > 0) throw invalid(problems);
-  return {
-    surveyId: q.surveyId,
-    channel: q.channel ?? null,
-    window: q.window ?? '24h',
-    segment: liveSegmentParam(req, segmentKeys),
-  };
-}
-
-function toResponse(
-  input: ResponseInput,
-  receivedAt: number,
-  pseudonymKey: string | undefined,
-): NpsResponse {
-  return normalizedResponse({
-    ...input,
-    responseId: input.responseId ?? randomUUID(),
-    respondentId: respondentIdFrom(pseudonymKey, input.respondentId),
-    respondedAt: input.respondedAt ?? receivedAt,
-    receivedAt,
-  });
 }
 
 export function createApp(deps: AppDeps): express.Express {
@@ -154,181 +96,36 @@ export function createApp(deps: AppDeps): express.Express {
       limitFailuresByIp(deps.ipLimit),
     );
   }
-  const json = jsonBody('1mb', { anyType: true });
-
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
-  });
-
-  app.get('/readyz', async (_req, res) => {
-    const down = await deps.readiness();
-    if (down.length === 0) res.json({ status: 'ready' });
-    else {
-      res.setHeader('Retry-After', '5');
-      sendProblem(
-        res,
-        new HttpProblem(503, 'Not ready', `unreachable: ${down.join(', ')}`, { unreachable: down }),
-        '/readyz',
-      );
-    }
-  });
-
-  const openApi = JSON.stringify(openApiDocument(deps.publicBaseUrl));
-  app.get('/openapi.json', (_req, res) => {
-    res.type('application/json').send(openApi);
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    res.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
-  });
-
-  const { publisher } = deps;
-  if (publisher) {
-    app.post('/v1/responses', requireScope('ingest'), requireJson, json, async (req, res) => {
-      const body: unknown = req.body;
-      const batch = Array.isArray(body);
-      const items: unknown[] = batch ? body : [body];
-      if (items.length === 0 || items.length > MAX_BATCH) {
-        throw invalid([{ field: '(body)', message: `must hold 1 to ${MAX_BATCH} responses` }]);
-      }
-      const at = now();
-      const problems: FieldProblem[] = [];
-      const responses: NpsResponse[] = [];
-      items.forEach((item, index) => {
-        const checked = validateResponseInput(item, at, batch ? `[${index}]` : '');
-        if (checked.ok) responses.push(toResponse(checked.value, at, deps.pseudonymKey));
-        else problems.push(...checked.problems);
-      });
-      if (problems.length > 0) {
-        deps.metrics.ingested.inc({ channel: 'api', outcome: 'rejected' });
-        throw invalid(problems);
-      }
-      for (const r of new Set(responses.map((x) => x.surveyId))) allowSurvey(res, r);
-      await publisher.publish(responses);
-      for (const r of responses)
-        deps.metrics.ingested.inc({ channel: r.channel, outcome: 'accepted' });
-      res
-        .status(202)
-        .json({ accepted: responses.length, responseIds: responses.map((r) => r.responseId) });
-    });
+  app.use(
+    opsRouter({
+      readiness: deps.readiness,
+      metrics: deps.metrics,
+      publicBaseUrl: deps.publicBaseUrl,
+    }),
+    npsRouter({
+      requireScope,
+      ...(deps.live && { live: deps.live }),
+      ...(deps.history && { history: deps.history }),
+      ...(deps.stream && { stream: deps.stream }),
+      ...(deps.annotations && { annotations: deps.annotations }),
+      minResponses,
+      segmentKeys,
+      now,
+    }),
+  );
+  if (deps.live && deps.history) {
+    app.use(
+      erasureRouter({
+        live: deps.live,
+        history: deps.history,
+        erasers: deps.erasers ?? [],
+        pseudonymKey: deps.pseudonymKey,
+        ...(deps.log && { log: deps.log }),
+        requireScope,
+        now,
+      }),
+    );
   }
-
-  const { live, history } = deps;
-  if (live) {
-    app.get('/v1/nps/live', requireScope('read'), async (req, res) => {
-      const { surveyId, channel, window, segment } = liveQuery(req, segmentKeys);
-      allowSurvey(res, surveyId);
-      res.json(await liveBody(live, surveyId, channel, window, now(), minResponses, segment));
-    });
-  }
-  const { stream } = deps;
-  if (stream) {
-    app.get('/v1/nps/stream', requireScope('read'), (req, res) => {
-      const { surveyId, channel, window, segment } = liveQuery(req, segmentKeys);
-      allowSurvey(res, surveyId);
-      stream.subscribe(res, surveyId, channel, window, segment);
-    });
-  }
-
-  if (history) {
-    app.get('/v1/nps/history', requireScope('read'), async (req, res) => {
-      const problems: FieldProblem[] = [];
-      const q = checkQuery(req, HistoryQuery, problems);
-      // The survey's permission first, as before the schema: a restricted key learns nothing more.
-      if (!problems.some((p) => p.field === 'surveyId')) allowSurvey(res, q.surveyId);
-      const range = rangeOf(q.from, q.to, now(), problems);
-      const interval: Interval = q.interval ?? 'day';
-      const segment = segmentParams(req, segmentKeys, problems);
-      if (
-        range &&
-        interval === 'hour' &&
-        (range.to - range.from) / 3_600_000 > MAX_HISTORY_BUCKETS
-      ) {
-        problems.push({
-          field: 'from',
-          message: `hourly history spans at most ${MAX_HISTORY_BUCKETS} hours`,
-        });
-      }
-      if (problems.length > 0 || range === null) throw invalid(problems);
-      const { surveyId, groupBy } = q;
-      const { from, to } = range;
-      const [series, annotations] = await Promise.all([
-        history.series({
-          surveyId,
-          from,
-          to,
-          interval,
-          byChannel: groupBy === 'channel',
-          segment,
-        }),
-        deps.annotations?.list(surveyId, from, to) ?? [],
-      ]);
-      res.json({
-        surveyId,
-        interval,
-        ...(Object.keys(segment).length > 0 && { segment }),
-        from: new Date(from).toISOString(),
-        to: new Date(to).toISOString(),
-        series: series.map(({ start, channel, ...tally }) => ({
-          start: new Date(start).toISOString(),
-          ...(channel !== undefined && { channel }),
-          ...summarize(tally, minResponses),
-        })),
-        // What changed in the range, for markers on the trend.
-        annotations: annotations.map((a) => ({
-          annotationId: a.annotationId,
-          at: new Date(a.at).toISOString(),
-          label: a.label,
-        })),
-      });
-    });
-  }
-
-  if (live && history) {
-    const pseudonymKey = deps.pseudonymKey;
-    app.delete('/v1/respondents/:respondentId', requireScope('admin'), async (req, res) => {
-      if (res.locals.surveys) {
-        throw new HttpProblem(
-          403,
-          'Forbidden',
-          'Erasure covers every survey: it needs an admin key not restricted to surveys',
-        );
-      }
-      // The rules ingest applies, so that what could never be stored is refused, not searched.
-      const problems = checkPath(req, ErasurePath);
-      if (problems.length > 0) throw invalid(problems);
-      const given = String(req.params.respondentId);
-      // Stored as ingest stores it: an email or phone number only as its keyed HMAC.
-      const respondentId = respondentIdFrom(pseudonymKey, given);
-      if (respondentId === null) {
-        throw new HttpProblem(
-          400,
-          'Nothing to erase by',
-          'Without NPS_PSEUDONYM_KEY no email or phone number is kept, so none can be erased by',
-        );
-      }
-      const tag = erasureTag(pseudonymKey, respondentId);
-      const at = now();
-      // Remembered first, so that a failure half-way can be repeated and rebuild-live restores it.
-      await history.recordErasure(tag, at);
-      const { cut, removed } = await live.erase(respondentId, at);
-      if (cut > at) await history.recordErasure(tag, cut);
-      const deleted = await history.purge(respondentId, cut);
-      const further: Record<string, number> = {};
-      for (const eraser of deps.erasers ?? []) {
-        further[eraser.name] = await eraser.erase(respondentId, cut);
-      }
-      deps.log?.(`erasure: ${deleted} stored and ${removed} live response(s) removed`);
-      res.json({
-        respondentId,
-        erasedBefore: new Date(cut).toISOString(),
-        historyResponsesDeleted: deleted,
-        liveResponsesRemoved: removed,
-        ...further,
-      });
-    });
-  }
-
   for (const router of [...(deps.resources ?? []), ...(deps.adapters ?? [])]) app.use(router);
   if (deps.dashboard) app.use(deps.dashboard);
 

@@ -10,11 +10,11 @@ import type { FieldProblem } from '../domain/response.js';
 import type { EventSink, NpsEvent } from '../events/types.js';
 import { eventId } from '../events/types.js';
 import type { CaseStore } from '../storage/cases.js';
-import { allowSurvey } from './auth.js';
-import { jsonBody } from './body.js';
+import { allowSurvey } from '../http/auth.js';
+import { jsonBody } from '../http/body.js';
 import type { CaseMetrics } from './case-metrics.js';
-import { HttpProblem, invalid, requireJson } from './problem.js';
-import { checkPath, checkQuery, rangeOf } from './query.js';
+import { HttpProblem, invalid, requireJson } from '../http/problem.js';
+import { checkPath, checkQuery, rangeOf } from '../http/query.js';
 import {
   CASE_ID_PATTERN,
   CaseChangeHeaders,
@@ -22,7 +22,7 @@ import {
   CaseListQuery,
   CasePath,
   CaseSummaryQuery,
-} from './schemas/cases.js';
+} from '../http/schemas/cases.js';
 
 const CASE_ID = new RegExp(CASE_ID_PATTERN);
 const DEFAULT_PAGE = 50;

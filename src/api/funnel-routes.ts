@@ -5,10 +5,10 @@ import { funnelSummary } from '../domain/response-rate.js';
 import { MAX_SEGMENT_ENTRIES } from '../domain/response.js';
 import type { FieldProblem } from '../domain/response.js';
 import type { InvitationStore } from '../storage/invitations.js';
-import { allowSurvey } from './auth.js';
-import { invalid } from './problem.js';
-import { checkQuery, rangeOf } from './query.js';
-import { FunnelQuery } from './schemas/read.js';
+import { allowSurvey } from '../http/auth.js';
+import { invalid } from '../http/problem.js';
+import { checkQuery, rangeOf } from '../http/query.js';
+import { FunnelQuery } from '../http/schemas/read.js';
 
 export interface FunnelRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { TObject, TSchema } from '@sinclair/typebox';
 import { MAX_SEGMENT_ENTRIES } from '../domain/response.js';
-import { MAX_BATCH } from './limits.js';
+import { MAX_BATCH } from '../http/limits.js';
 import {
   AnnotationInputSchema,
   AnnotationListQuery,
@@ -10,7 +10,7 @@ import {
   AnnotationSchema,
   ImpactQuery,
   ImpactSchema,
-} from './schemas/annotations.js';
+} from '../http/schemas/annotations.js';
 import {
   CaseChangeHeaders,
   CaseChangeSchema,
@@ -21,8 +21,8 @@ import {
   CaseSummaryQuery,
   CaseSummarySchema,
   CaseWithChangesSchema,
-} from './schemas/cases.js';
-import { ProblemSchema } from './schemas/common.js';
+} from '../http/schemas/cases.js';
+import { ProblemSchema } from '../http/schemas/common.js';
 import {
   AcceptedSchema,
   InvitationBatchResultSchema,
@@ -41,7 +41,7 @@ import {
   TwilioFormSchema,
   TwilioHeaders,
   WebhookQuery,
-} from './schemas/ingest.js';
+} from '../http/schemas/ingest.js';
 import {
   ErasurePath,
   ErasureSchema,
@@ -50,7 +50,7 @@ import {
   ReadySchema,
   SessionSchema,
   SignInSchema,
-} from './schemas/ops.js';
+} from '../http/schemas/ops.js';
 import {
   CompareQuery,
   CompareSchema,
@@ -71,7 +71,7 @@ import {
   ThemesHeaders,
   ThemesQuery,
   ThemesSchema,
-} from './schemas/read.js';
+} from '../http/schemas/read.js';
 import {
   CreatedSubscriptionSchema,
   DeliveriesQuery,
@@ -81,7 +81,7 @@ import {
   SubscriptionListSchema,
   SubscriptionPath,
   SubscriptionSchema,
-} from './schemas/subscriptions.js';
+} from '../http/schemas/subscriptions.js';
 import { ChannelSchema } from '../domain/response.js';
 import {
   liveSegmentParameter,

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { FieldProblem } from '../domain/response.js';
 import { MAX_LIVE_SEGMENT_FILTERS, segmentFilters } from '../domain/segment.js';
-import { invalid } from './problem.js';
+import { invalid } from '../http/problem.js';
 
 /** One segment slice of a live window: `segment.<key>=<value>`. */
 export interface LiveSegment {

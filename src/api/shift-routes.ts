@@ -3,10 +3,10 @@ import type { RequestHandler } from 'express';
 import type { Scope } from '../config/config.js';
 import type { FieldProblem } from '../domain/response.js';
 import type { ShiftStore } from '../storage/shifts.js';
-import { allowSurvey } from './auth.js';
-import { invalid } from './problem.js';
-import { checkQuery, rangeOf } from './query.js';
-import { ShiftsQuery } from './schemas/read.js';
+import { allowSurvey } from '../http/auth.js';
+import { invalid } from '../http/problem.js';
+import { checkQuery, rangeOf } from '../http/query.js';
+import { ShiftsQuery } from '../http/schemas/read.js';
 
 export interface ShiftRoutesDeps {
   readonly requireScope: (scope: Scope) => RequestHandler;

@@ -8,15 +8,15 @@ import type { Resolver, UrlPolicy } from '../events/ssrf.js';
 import { newSecret } from '../events/subscriptions.js';
 import type { Format, Subscription, SubscriptionStore } from '../events/subscriptions.js';
 import type { EventType } from '../events/types.js';
-import { allowSurvey } from './auth.js';
-import { jsonBody } from './body.js';
-import { HttpProblem, invalid, requireJson } from './problem.js';
-import { checkQuery } from './query.js';
+import { allowSurvey } from '../http/auth.js';
+import { jsonBody } from '../http/body.js';
+import { HttpProblem, invalid, requireJson } from '../http/problem.js';
+import { checkQuery } from '../http/query.js';
 import {
   DeliveriesQuery,
   SUBSCRIPTION_ID_PATTERN,
   SubscriptionInputSchema,
-} from './schemas/subscriptions.js';
+} from '../http/schemas/subscriptions.js';
 import { conforms, schemaProblems } from '../domain/schema.js';
 
 const SUBSCRIPTION_ID = new RegExp(SUBSCRIPTION_ID_PATTERN);

@@ -4,10 +4,10 @@ import type { Scope } from '../config/config.js';
 import { compareNps } from '../domain/compare.js';
 import type { FieldProblem } from '../domain/response.js';
 import type { ResponseStore } from '../storage/responses.js';
-import { allowSurvey } from './auth.js';
-import { invalid } from './problem.js';
-import { checkQuery, rangeOf } from './query.js';
-import { CompareQuery, FeedQuery } from './schemas/read.js';
+import { allowSurvey } from '../http/auth.js';
+import { invalid } from '../http/problem.js';
+import { checkQuery, rangeOf } from '../http/query.js';
+import { CompareQuery, FeedQuery } from '../http/schemas/read.js';
 import { segmentParams } from './segment-query.js';
 
 const DAY = 86_400_000;

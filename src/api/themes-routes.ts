@@ -11,10 +11,10 @@ import type { Language } from '../themes/language.js';
 import type { Taxonomy } from '../themes/taxonomy.js';
 import { themeLabel } from '../themes/taxonomy.js';
 import { distinctiveTerms } from '../themes/terms.js';
-import { allowSurvey } from './auth.js';
-import { invalid } from './problem.js';
-import { checkQuery, rangeOf } from './query.js';
-import { TermsQuery, ThemesQuery } from './schemas/read.js';
+import { allowSurvey } from '../http/auth.js';
+import { invalid } from '../http/problem.js';
+import { checkQuery, rangeOf } from '../http/query.js';
+import { TermsQuery, ThemesQuery } from '../http/schemas/read.js';
 
 const EXAMPLES_PER_THEME = 3;
 const CATEGORIES: readonly Category[] = ['detractor', 'passive', 'promoter'];

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { NpsError } from '../errors.js';
 import { MAX_SEGMENT_ENTRIES, MAX_SEGMENT_KEY, hasControlCharacters } from '../domain/response.js';
 import { DEFAULT_SEGMENT_MAX_VALUES } from '../domain/segment.js';
-import { parseCaseRule } from '../events/case-rule.js';
+import { parseCaseRule } from '../domain/case-rule.js';
 
 /**
  * The one place that reads `process.env`. Every setting has its env var name, a doc line, the

@@ -4,9 +4,9 @@ import { fromPackageRoot } from '../package-root.js';
 import express, { Router } from 'express';
 import type { Request, Response } from 'express';
 import type { ApiKey } from '../config/config.js';
-import { findKey } from '../api/auth.js';
-import { formBody, jsonBody } from '../api/body.js';
-import { HttpProblem } from '../api/problem.js';
+import { findKey } from '../http/auth.js';
+import { formBody, jsonBody } from '../http/body.js';
+import { HttpProblem } from '../http/problem.js';
 import { sessionCookie } from './session.js';
 import type { Sessions } from './session.js';
 

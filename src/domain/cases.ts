@@ -1,6 +1,7 @@
 import { classify } from './classification.js';
 import type { Category } from './classification.js';
 import type { Channel } from './response.js';
+import { stableId } from './stable-id.js';
 
 /**
  * Follow-up cases: what a response opened, folded with the changes people made to it, and the
@@ -189,4 +190,9 @@ export function summarizeCases(states: readonly CaseState[], now: number): CaseS
     },
     recovery: { n: answered.length, recovered, ...percentWithMargin(recovered, answered.length) },
   };
+}
+
+/** The id of the case a response opens: the same response always opens the same case. */
+export function caseIdFor(surveyId: string, responseId: string): string {
+  return `case_${stableId('case', surveyId, responseId)}`;
 }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { SchemaOptions, Static } from '@sinclair/typebox';
-import { maskContacts } from '../themes/mask.js';
+import { maskContacts } from './mask.js';
 import { MESSAGE, Nullable, StringEnum, conforms, messages, schemaProblems } from './schema.js';
 import type { FieldProblem } from './schema.js';
 

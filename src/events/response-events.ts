@@ -1,8 +1,9 @@
 import { classify } from '../domain/classification.js';
 import type { NpsResponse } from '../domain/response.js';
 import type { ShiftEvent } from '../domain/shift-event.js';
-import type { CaseRule } from './case-rule.js';
-import { caseIdFor, eventId } from './types.js';
+import type { CaseRule } from '../domain/case-rule.js';
+import { caseIdFor } from '../domain/cases.js';
+import { eventId } from './types.js';
 import type { NpsEvent, ResponseEventData } from './types.js';
 
 /**

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
 import type { Channel } from '../domain/response.js';
+import { stableId } from '../domain/stable-id.js';
 
 /**
  * The events the product publishes to `nps.events.v1` and delivers to subscriptions. An event's
@@ -51,18 +51,7 @@ export interface EventSink {
   publish(events: readonly NpsEvent[]): Promise<void>;
 }
 
-function digest(...parts: readonly string[]): string {
-  const hash = createHash('sha256');
-  for (const part of parts) hash.update(part).update('\u0000');
-  return hash.digest('base64url').slice(0, 24);
-}
-
 /** The id of an event of `type` about `subject` (a response id, a case change id, a shift id). */
 export function eventId(type: EventType, surveyId: string, subject: string): string {
-  return `evt_${digest(type, surveyId, subject)}`;
-}
-
-/** The id of the case a response opens: the same response always opens the same case. */
-export function caseIdFor(surveyId: string, responseId: string): string {
-  return `case_${digest('case', surveyId, responseId)}`;
+  return `evt_${stableId(type, surveyId, subject)}`;
 }

@@ -1,11 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import express from 'express';
 import type { RequestHandler, Response, Router } from 'express';
-import { allowSurvey } from '../api/auth.js';
-import { jsonBody } from '../api/body.js';
-import { MAX_BATCH } from '../api/limits.js';
-import type { Metrics } from '../api/metrics.js';
-import { HttpProblem, invalid, requireJson } from '../api/problem.js';
+import { allowSurvey } from '../http/auth.js';
+import { jsonBody } from '../http/body.js';
+import { MAX_BATCH } from '../http/limits.js';
+import type { Metrics } from '../metrics.js';
+import { HttpProblem, invalid, requireJson } from '../http/problem.js';
 import type { Scope } from '../config/config.js';
 import { validateInvitationInput } from '../domain/invitation.js';
 import type { InvitationFact, InvitationInput } from '../domain/invitation.js';
@@ -15,7 +15,7 @@ import type { InvitationMarks, ReserveRequest } from '../storage/invitation-mark
 import type { InvitationPublisher } from './invitation-publisher.js';
 import { LINK_LIFETIME_MS, signInvitation } from './links.js';
 import type { Invitation } from './links.js';
-import { respondentIdFrom } from './pseudonym.js';
+import { respondentIdFrom } from '../domain/pseudonym.js';
 
 export interface InvitationDeps {
   readonly secret: string;

@@ -5,16 +5,16 @@ import express from 'express';
 import type { Router } from 'express';
 import { parseScoreReply } from '../domain/score-text.js';
 import { normalizedResponse } from '../domain/response.js';
-import { checkQuery } from '../api/query.js';
-import { TwilioFormSchema, WebhookQuery } from '../api/schemas/ingest.js';
+import { checkQuery } from '../http/query.js';
+import { TwilioFormSchema, WebhookQuery } from '../http/schemas/ingest.js';
 import { conforms, schemaProblems } from '../domain/schema.js';
-import { formBody } from '../api/body.js';
-import { HttpProblem, invalid } from '../api/problem.js';
-import type { Metrics } from '../api/metrics.js';
+import { formBody } from '../http/body.js';
+import { HttpProblem, invalid } from '../http/problem.js';
+import type { Metrics } from '../metrics.js';
 import type { FieldProblem } from '../domain/response.js';
 import { segmentStamp } from '../domain/segment.js';
 import type { Publisher } from './publisher.js';
-import { pseudonymize } from './pseudonym.js';
+import { pseudonymize } from '../domain/pseudonym.js';
 
 /**
  * Twilio's request signature: base64 HMAC-SHA1, keyed with the auth token, of the full URL

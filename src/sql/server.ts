@@ -14,7 +14,7 @@ import {
   createGzip,
   createInflate,
 } from 'node:zlib';
-import { findKey } from '../api/auth.js';
+import { findKey } from '../http/auth.js';
 import { NpsError } from '../errors.js';
 import type { ApiKey } from '../config/config.js';
 import type { SqlEngine, SqlResult } from './engine.js';

@@ -1,8 +1,8 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import type { CaseChange, CaseStatus, LaterAnswer, OpenedCase } from '../domain/cases.js';
 import type { Channel, NpsResponse } from '../domain/response.js';
-import type { CaseRule } from '../events/case-rule.js';
-import { caseIdFor } from '../events/types.js';
+import type { CaseRule } from '../domain/case-rule.js';
+import { caseIdFor } from '../domain/cases.js';
 import { queryRows } from './clickhouse.js';
 
 type Row = Record<string, unknown>;

@@ -12,10 +12,10 @@ import type { ShiftDetectors } from '../storage/shift-detectors.js';
 import type { ShiftStore } from '../storage/shifts.js';
 import type { ShiftEvent } from '../domain/shift-event.js';
 import type { ShiftOptions } from '../domain/shift.js';
-import type { Metrics } from '../api/metrics.js';
+import type { Metrics } from '../metrics.js';
 import type { Tagger } from '../themes/tagger.js';
-import { DEFAULT_CASE_RULE } from '../events/case-rule.js';
-import type { CaseRule } from '../events/case-rule.js';
+import { DEFAULT_CASE_RULE } from '../domain/case-rule.js';
+import type { CaseRule } from '../domain/case-rule.js';
 import { responseEvents, shiftEvent } from '../events/response-events.js';
 import type { EventSink } from '../events/types.js';
 

@@ -1,5 +1,5 @@
 import { newStemmer } from 'snowball-stemmers';
-import { EMAIL_MASK, PHONE_MASK } from './mask.js';
+import { EMAIL_MASK, PHONE_MASK } from '../domain/mask.js';
 
 /** The languages comments are analysed in. */
 export const LANGUAGES = ['da', 'sv', 'en'] as const;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { findKey } from '../../src/api/auth.js';
+import { findKey } from '../../src/http/auth.js';
 import { loadConfig } from '../../src/config/config.js';
 import { buildDashboard } from '../../src/dashboard/build.js';
 import { Sessions } from '../../src/dashboard/session.js';

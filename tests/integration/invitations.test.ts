@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/config.js';
 import { loadConfig } from '../../src/config/config.js';
 import { uncommitted } from '../../src/kafka/topics.js';
-import { pseudonymize } from '../../src/ingest/pseudonym.js';
+import { pseudonymize } from '../../src/domain/pseudonym.js';
 import { invitationGroup } from '../../src/stream/invitation-sink.js';
 import { childEnv, startChild } from '../support/child.js';
 import type { Child } from '../support/child.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/config.js';
-import { DEFAULT_CASE_RULE, parseCaseRule } from '../../src/events/case-rule.js';
+import { DEFAULT_CASE_RULE, parseCaseRule } from '../../src/domain/case-rule.js';
 
 const SCORES = Array.from({ length: 11 }, (_, score) => score);
 

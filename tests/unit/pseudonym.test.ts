@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { pseudonymize, respondentIdFrom } from '../../src/ingest/pseudonym.js';
+import { pseudonymize, respondentIdFrom } from '../../src/domain/pseudonym.js';
 
 describe('respondent pseudonyms', () => {
   const key = 'unit-pseudonym-key-0123456789';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RateLimiter } from '../../src/api/rate-limit.js';
+import { RateLimiter } from '../../src/http/rate-limit.js';
 
 describe('rate limiter', () => {
   it('admits a burst, then one request per token refilled, per client', () => {

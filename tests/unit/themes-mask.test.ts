@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EMAIL_MASK, PHONE_MASK, maskContacts } from '../../src/themes/mask.js';
+import { EMAIL_MASK, PHONE_MASK, maskContacts } from '../../src/domain/mask.js';
 
 describe('masking contacts in a comment', () => {
   it.each([

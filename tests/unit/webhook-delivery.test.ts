@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import { retryDelay } from '../../src/events/backoff.js';
 import { matches } from '../../src/events/deliverer.js';
-import { DEFAULT_CASE_RULE } from '../../src/events/case-rule.js';
+import { DEFAULT_CASE_RULE } from '../../src/domain/case-rule.js';
 import { responseEvents } from '../../src/events/response-events.js';
 import { retryAfterMs, webhookBody, webhookId } from '../../src/events/sender.js';
 import { slackMessage } from '../../src/events/slack.js';

@@ -1,4 +1,4 @@
-import { classify } from '../domain/classification.js';
+import { classify } from './classification.js';
 
 /**
  * Which responses open a follow-up case (NPS_CASE_RULE). The default opens one per detractor.
