@@ -3,7 +3,12 @@ import { isIP } from 'node:net';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { NpsError } from '../errors.js';
-import { MAX_SEGMENT_ENTRIES, MAX_SEGMENT_KEY, hasControlCharacters } from '../domain/response.js';
+import {
+  MAX_SEGMENT_ENTRIES,
+  MAX_SEGMENT_KEY,
+  SURVEY_ID,
+  hasControlCharacters,
+} from '../domain/response.js';
 import { DEFAULT_SEGMENT_MAX_VALUES } from '../domain/segment.js';
 import { parseCaseRule } from '../domain/case-rule.js';
 
@@ -600,7 +605,7 @@ function parseApiKeys(raw: string): readonly ApiKey[] {
     let surveys: Set<string> | null = null;
     if (parts.length >= 3 && !(SCOPES as readonly string[]).includes(parts.at(-1) ?? '')) {
       surveys = new Set((parts.pop() ?? '').split('|'));
-      if ([...surveys].some((id) => !/^[A-Za-z0-9._-]{1,64}$/.test(id))) {
+      if ([...surveys].some((id) => !SURVEY_ID.test(id))) {
         throw new Error('has a survey restriction that is not a |-list of survey ids');
       }
     }
