@@ -5,14 +5,20 @@ import { describeError } from './errors.js';
  * and the next write carries all of them. An idle committer writes at once, so a lone item waits
  * for nobody; under load one round trip carries many items. Each `add` resolves when the write
  * that carried its item succeeded, and rejects with that write's error.
+ *
+ * `gatherMs` makes an idle committer wait that long for company before its first write: for
+ * writers that arrive together but not at the same instant (the partitions of one Kafka fetch),
+ * where a write costs much more than the wait.
  */
 export class GroupCommit<T> {
   readonly #write: (items: readonly T[]) => Promise<void>;
   #waiting: { readonly item: T; readonly done: (error?: Error) => void }[] = [];
+  readonly #gatherMs: number;
   #writing = false;
 
-  constructor(write: (items: readonly T[]) => Promise<void>) {
+  constructor(write: (items: readonly T[]) => Promise<void>, options: { gatherMs?: number } = {}) {
     this.#write = write;
+    this.#gatherMs = options.gatherMs ?? 0;
   }
 
   add(item: T): Promise<void> {
@@ -32,6 +38,7 @@ export class GroupCommit<T> {
     if (this.#writing) return;
     this.#writing = true;
     try {
+      if (this.#gatherMs > 0) await new Promise((resolve) => setTimeout(resolve, this.#gatherMs));
       while (this.#waiting.length > 0) {
         const group = this.#waiting;
         this.#waiting = [];

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { GroupCommit } from '../../src/group-commit.js';
 
 /** A write that records each call and resolves (or fails) only when told. */
@@ -51,5 +51,28 @@ describe('GroupCommit', () => {
     expect(calls).toEqual([[1], [2, 3], [4]]);
     gates[2]?.open();
     await expect(fourth).resolves.toBeUndefined();
+  });
+
+  it('with gatherMs, an idle committer waits that long and writes what arrived meanwhile at once', async () => {
+    vi.useFakeTimers();
+    try {
+      const { calls, gates, write } = gatedWrite();
+      const commit = new GroupCommit<number>(write, { gatherMs: 5 });
+      const added = [commit.add(1)];
+      await vi.advanceTimersByTimeAsync(3);
+      added.push(commit.add(2));
+      expect(calls).toEqual([]);
+      await vi.advanceTimersByTimeAsync(2);
+      expect(calls).toEqual([[1, 2]]);
+      // Busy: what arrives now waits for the write on its way, not for the timer.
+      added.push(commit.add(3));
+      gates[0]?.open();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(calls).toEqual([[1, 2], [3]]);
+      gates[1]?.open();
+      await Promise.all(added);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
