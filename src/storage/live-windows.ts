@@ -12,6 +12,8 @@ import {
 import type { WindowName } from '../domain/windows.js';
 import { erasureTag } from '../domain/erasure.js';
 import { DEFAULT_SEGMENT_MAX_VALUES, OTHER_SEGMENT } from '../domain/segment.js';
+import { FreshReads } from '../fresh-reads.js';
+import { sumBuckets } from './live-read.js';
 import { luaScript } from './lua-script.js';
 import { RedisKeys, segmentSlice } from './redis-keys.js';
 
@@ -110,6 +112,7 @@ export class LiveWindows {
   readonly #erasureSecret: string | undefined;
   readonly #segmentKeys: readonly string[];
   readonly #segmentMaxValues: number;
+  readonly #reads = new FreshReads<[number, number, number]>();
 
   constructor(
     redis: Redis,
@@ -286,8 +289,10 @@ export class LiveWindows {
   }
 
   /**
-   * One window's counts, in one round trip of at most ~200 bucket reads; of one segment slice
-   * when `segment` names a key and the bucket its value counts in (see segmentBucket).
+   * One window's counts, summed in Redis by one script call over at most ~200 buckets; of one
+   * segment slice when `segment` names a key and the bucket its value counts in (see
+   * segmentBucket). Concurrent reads of one window share a script call, never one sent before
+   * they were made (FreshReads).
    */
   async read(
     surveyId: string,
@@ -298,24 +303,16 @@ export class LiveWindows {
   ): Promise<Tally & { from: number; to: number }> {
     const { from, to } = windowRange(window, nowMs);
     const slice = segment === undefined ? '' : segmentSlice(segment.key, segment.bucket);
-    const pipeline = this.#redis.pipeline();
-    for (const bucket of coveringBuckets(from, to)) {
-      pipeline.hmget(
-        this.#keys.bucket(surveyId, channel, bucket.level, bucket.index) + slice,
-        'p',
-        's',
-        'd',
-      );
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const tally = { promoters: 0, passives: 0, detractors: 0 };
-    for (const [error, value] of results) {
-      if (error) throw error;
-      const [p, s, d] = value as (string | null)[];
-      tally.promoters += Number(p ?? 0);
-      tally.passives += Number(s ?? 0);
-      tally.detractors += Number(d ?? 0);
-    }
-    return { ...tally, from, to };
+    const [promoters, passives, detractors] = await this.#reads.read(
+      `${surveyId}\u0000${channel ?? '*'}\u0000${slice}\u0000${String(from)}`,
+      () =>
+        sumBuckets(
+          this.#redis,
+          coveringBuckets(from, to).map(
+            (bucket) => this.#keys.bucket(surveyId, channel, bucket.level, bucket.index) + slice,
+          ),
+        ),
+    );
+    return { promoters, passives, detractors, from, to };
   }
 }

@@ -17,7 +17,7 @@ const LAYERS: readonly (readonly string[])[] = [
   ['stream', 'use-cases'],
   ['events'],
   ['storage'],
-  ['kafka', 'themes', 'config', 'group-commit.ts'],
+  ['kafka', 'themes', 'config', 'group-commit.ts', 'fresh-reads.ts'],
   ['domain', 'metrics.ts'],
   ['errors.ts', 'package-root.ts'],
 ];
