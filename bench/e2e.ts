@@ -11,13 +11,17 @@
  *     (nps_processed_records_total), ratio to kafkajs raw consume;
  *   - freshness: a steady rate for some seconds, probes every 50 ms each on a survey of its own,
  *     timed from produce until /v1/nps/live shows them;
- *   - live reads: 200 concurrent readers of a 30-day window;
+ *   - live reads: 200 concurrent readers of a 30-day window, as fast as they can, and 200 readers
+ *     polling once a second each;
+ *   - SSE: 1,000 open streams on 10 windows, Redis reads per second;
  *   - ingest: single-response JSON posts at 64 connections, batches of 100 at 16.
  * CPU seconds of the load generator (this process and the Java tools), the service, the Kafka
  * broker and Redis are shown per step.
  *
  *   npm run bench -- --responses 1000000 --runs 3
  *   npm run bench -- --responses 100000 --runs 1 --seconds 5     (quick)
+ *   --skip ceilings,freshness,reads,sse,ingest leaves steps out (the drain always runs); --rate sets
+ *   the freshness step's steady rate (default 10,000/s).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -33,6 +37,7 @@ import { loadConfig } from '../src/config/config.js';
 import { normalizedResponse } from '../src/domain/response.js';
 import type { NpsResponse } from '../src/domain/response.js';
 import { ResponseCodec } from '../src/kafka/response-codec.js';
+import { coveringBuckets, windowRange } from '../src/domain/windows.js';
 import { FETCH } from '../src/stream/processor.js';
 import { Ceilings, cpuSeconds } from './ceilings.js';
 import type { Measure } from './ceilings.js';
@@ -152,6 +157,10 @@ async function oneRun(run: number): Promise<Row[]> {
     NPS_TOPIC: `bench.${id}`,
     NPS_DLQ_TOPIC: `bench.${id}.dlq`,
     NPS_INVITATION_TOPIC: `bench.${id}.invitations`,
+    // Its own events topics: on the shared default, each run's new deliver group would read
+    // every earlier run's events from the beginning, and the service's CPU with it.
+    NPS_EVENTS_TOPIC: `bench.${id}.events`,
+    NPS_EVENTS_DLQ_TOPIC: `bench.${id}.events.dlq`,
     NPS_CONSUMER_GROUP: `bench-${id}`,
     NPS_REDIS_PREFIX: `bench:${id}:`,
     CLICKHOUSE_DATABASE: `bench_${id}`,
@@ -175,11 +184,15 @@ async function oneRun(run: number): Promise<Row[]> {
   await ceilings.createTopic(raw, partitions);
   const measured: Record<string, Measure> = {};
   for (const [key, step] of [
-    ['javaProduce', () => ceilings.javaProduce(raw, total)],
-    ['javaConsume', () => ceilings.javaConsume(raw, total)],
-    ['kafkajsProduce', () => ceilings.kafkajsProduce(`${raw}.js`, total)],
-    ['kafkajsConsume', () => ceilings.kafkajsConsume(`${raw}.js`, total, FETCH)],
-  ] as const) {
+    ...(skip.has('ceilings')
+      ? []
+      : ([
+          ['javaProduce', () => ceilings.javaProduce(raw, total)],
+          ['javaConsume', () => ceilings.javaConsume(raw, total)],
+          ['kafkajsProduce', () => ceilings.kafkajsProduce(`${raw}.js`, total)],
+          ['kafkajsConsume', () => ceilings.kafkajsConsume(`${raw}.js`, total, FETCH)],
+        ] as const)),
+  ]) {
     if (key === 'kafkajsProduce') await ceilings.createTopic(`${raw}.js`, partitions);
     const m = await step();
     measured[key] = m;
@@ -356,9 +369,90 @@ async function oneRun(run: number): Promise<Row[]> {
       });
       rows.push({ step: 'live read p99', value: reads.latency.p99, unit: 'ms p99' });
       rows.push({ step: 'live reads', value: Math.round(reads.requests.average), unit: 'reads/s' });
+      // The same 200 readers as dashboards: each polls once a second from its own moment in the
+      // second (open loop, 200 reads/s), a survey of its own among the 50.
+      const paced0 = cpu();
+      const latencies: number[] = [];
+      let failed = 0;
+      const pacedUntil = performance.now() + Math.min(seconds, 10) * 1000;
+      await Promise.all(
+        Array.from({ length: 200 }, async (_, reader) => {
+          let due = performance.now() + Math.random() * 1000;
+          for (;;) {
+            await sleep(Math.max(0, due - performance.now()));
+            if (due > pacedUntil) return;
+            const sent = performance.now();
+            const res = await fetch(
+              `${base}/v1/nps/live?surveyId=bench-${String(reader % SURVEYS)}&window=30d`,
+              { headers: { authorization: `Bearer ${READ_KEY}` } },
+            );
+            await res.arrayBuffer();
+            if (!res.ok) failed += 1;
+            latencies.push(performance.now() - sent);
+            due += 1000;
+          }
+        }),
+      );
+      const pacedSorted = [...latencies].sort((a, b) => a - b);
+      rows.push({
+        step: `live read 30d, 200 readers polling once a second (${String(latencies.length)} reads, ${String(failed)} non-2xx)`,
+        value: Number(percentile(pacedSorted, 50).toFixed(1)),
+        unit: 'ms p50',
+        cpu: cpuText(paced0, cpu()),
+      });
+      rows.push({
+        step: 'live read p99, 200 readers polling once a second',
+        value: Number(percentile(pacedSorted, 99).toFixed(1)),
+        unit: 'ms p99',
+      });
     }
 
     // Ingest: single JSON posts at 64 connections, batches of 100 at 16.
+    // Server-Sent Events: 1,000 open streams on 10 windows (100 dashboards each). Watchers of one
+    // window share its poller, so Redis should see one read per window per second. Counted in
+    // Redis itself: every live read is one script call doing one HMGET per bucket (live-read.lua),
+    // and nothing else in the pipeline calls HMGET.
+    if (!skip.has('sse')) {
+      const windows = 10;
+      const streams = await Promise.all(
+        Array.from({ length: 1000 }, async (_, i) => {
+          const abort = new AbortController();
+          const res = await fetch(
+            `${base}/v1/nps/stream?surveyId=bench-${String(i % windows)}&window=24h`,
+            { headers: { authorization: `Bearer ${READ_KEY}` }, signal: abort.signal },
+          );
+          const reader = res.body?.getReader();
+          void (async () => {
+            try {
+              while (reader && !(await reader.read()).done);
+            } catch {
+              // aborted at the end of the step
+            }
+          })();
+          return { ok: res.ok, abort };
+        }),
+      );
+      await sleep(2000);
+      const hmgets = async () =>
+        Number(/cmdstat_hmget:calls=(\d+)/.exec(await redis.info('commandstats'))?.[1] ?? 0);
+      const buckets = () => {
+        const { from, to } = windowRange('24h', Date.now());
+        return coveringBuckets(from, to).length;
+      };
+      const cpu0 = cpu();
+      const [calls0, buckets0, at0] = [await hmgets(), buckets(), performance.now()];
+      await sleep(10_000);
+      const [calls1, buckets1, at1] = [await hmgets(), buckets(), performance.now()];
+      const polls = (calls1 - calls0) / ((buckets0 + buckets1) / 2) / ((at1 - at0) / 1000);
+      for (const stream of streams) stream.abort.abort();
+      rows.push({
+        step: `SSE, 1,000 open streams on ${String(windows)} windows (${String(streams.filter((x) => x.ok).length)} opened)`,
+        value: Number(polls.toFixed(1)),
+        unit: 'window reads/s in total',
+        cpu: cpuText(cpu0, cpu()),
+      });
+    }
+
     if (!skip.has('ingest')) {
       const ingestSurvey = `ingest-${id}`;
       const one = (i: number) => ({
@@ -411,7 +505,13 @@ async function oneRun(run: number): Promise<Row[]> {
     redis.disconnect();
     await server.stop();
     if (process.env.BENCH_SERVICE_OUTPUT) console.error(server.output());
-    await ceilings.deleteTopics([config.topic, config.deadLetterTopic, config.invitationTopic]);
+    await ceilings.deleteTopics([
+      config.topic,
+      config.deadLetterTopic,
+      config.invitationTopic,
+      config.eventsTopic,
+      config.eventsDeadLetterTopic,
+    ]);
     rmSync(folder, { recursive: true, force: true });
   }
 
