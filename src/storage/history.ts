@@ -72,9 +72,9 @@ export class History {
 
   /**
    * The processor's fences for a partition of `topic`: per month, the highest Kafka offset stored
-   * in the base table and counted in each rollup. Rows go in one insert per batch, one part per
-   * month, each part whole or not at all; so every first copy of a month at or below its fence is
-   * stored (or counted) already.
+   * in the base table and counted in each rollup. Rows go in one insert per batch (or per group of
+   * batches, see the processor), one part per month, each part whole or not at all; so every first
+   * copy of a month at or below its fence is stored (or counted) already.
    */
   async fences(topic: string, partition: number): Promise<Fences> {
     const result = await this.#client.query({
