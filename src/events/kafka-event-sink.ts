@@ -7,9 +7,12 @@ import type { EventSink, NpsEvent } from './types.js';
  * order on one partition), the event id in a header, idempotent producer, acknowledged by every
  * in-sync replica. A publish that fails throws, so the caller does not commit what it derived.
  * Publishes that arrive while a produce request is on its way go out together in the next one
- * (the processor's partitions publish at once), in the order they arrived.
+ * (the processor's partitions publish at once), in the order they arrived. Requests stay at
+ * 256 KiB: at 768 KiB ingest's batches of 100 fell from ~15,000 to ~10,000 responses/s in the
+ * same bench (`npm run bench -- --skip ceilings,freshness,reads,sse`, 2 runs each, drain
+ * unchanged; why the broker serves ingest slower beside big requests is not established).
  */
-const MAX_REQUEST_BYTES = 768 * 1024;
+const MAX_REQUEST_BYTES = 256 * 1024;
 
 export class KafkaEventSink implements EventSink {
   readonly #producer: Producer;
